@@ -1,0 +1,28 @@
+import type { Command } from 'commander';
+import { SingleBar, Presets } from 'cli-progress';
+import { compose } from '../src/compose.js';
+import { describeDemo, isEmpty, loadDemo } from '../src/features/demo/demo.js';
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('build the demo scenarios (the Chang\'e-5 first batch) in an empty database')
+    .option('--seed <n>', 'seed of the deterministic demo', (value) => Number.parseInt(value, 10), 20201217)
+    .action(async (options: { seed: number }) => {
+      const context = await compose();
+      try {
+        if (!(await isEmpty(context))) {
+          process.stderr.write('The database already holds collections; the demo needs an empty database (a new DATA_DIR or DATABASE_URL).\n');
+          process.exitCode = 1;
+          return;
+        }
+        const bar = new SingleBar({ format: 'demo [{bar}] {value}/{total} {step}', hideCursor: true }, Presets.shades_classic);
+        bar.start(7, 0, { step: 'starting' });
+        const result = await loadDemo(context, { seed: options.seed, onProgress: (step, done) => bar.update(done, { step }) });
+        bar.stop();
+        process.stdout.write(`${describeDemo(result)}\n`);
+      } finally {
+        await context.close();
+      }
+    });
+}

@@ -1,0 +1,148 @@
+/**
+ * PNGs of each main page in both languages, for docs/screenshots/ (linked
+ * from the README). Starts the real server over a fresh in-memory database
+ * with a small lunar scene, on port 4700 (SCREENSHOT_PORT to change), and
+ * drives Debian's Chromium. Run: npm run build:web && npx tsx scripts/screenshots.ts
+ */
+import crypto from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { ensureBuilt, launch } from '../web/e2e/harness.js';
+import { SEED_PASSWORD, seedShowcase, type Seed, type SeedUser } from '../web/e2e/seed.js';
+import { createTestServer } from '../test/harness.js';
+
+const out = fileURLToPath(new URL('../docs/screenshots/', import.meta.url));
+const port = Number(process.env.SCREENSHOT_PORT ?? 4700);
+
+interface Shot {
+  name: string;
+  as: SeedUser | null;
+  path: string;
+  ready: (page: Page) => Promise<void>;
+  then?: (page: Page) => Promise<void>;
+}
+
+async function main(): Promise<void> {
+  ensureBuilt();
+  mkdirSync(out, { recursive: true });
+  const server = await createTestServer();
+  await server.app.listen({ port, host: '127.0.0.1' });
+  const base = `http://127.0.0.1:${port}`;
+  const seed = await seedShowcase(server);
+  const scene = await advance(base, seed);
+  const idle = async (page: Page) => {
+    await page.waitForLoadState('networkidle');
+    await page.waitForFunction("!document.querySelector('.state-loading')");
+  };
+  const consoleShots: Shot[] = [
+    { name: 'samples', as: seed.curator, path: '/samples', ready: idle },
+    { name: 'sample', as: seed.curator, path: `/samples/${seed.sampleId}`, ready: idle },
+    {
+      name: 'split-dialog',
+      as: seed.curator,
+      path: `/samples/${seed.sampleId}`,
+      ready: idle,
+      then: async (page) => {
+        await page.locator('.page-actions .button-primary').click();
+        await page.locator('dialog input').first().fill('2.5000');
+        await page.locator('dialog .parts > .button').click();
+        await page.locator('dialog input').nth(3).fill('1.25001');
+        await page.waitForTimeout(200);
+      },
+    },
+    ...(seed.boxId ? [{ name: 'storage-box', as: seed.curator, path: `/storage/${seed.boxId}`, ready: idle }] : []),
+    { name: 'storage', as: seed.curator, path: '/storage', ready: idle },
+  ];
+  const shots: Shot[] = [
+    { name: 'sign-in', as: null, path: '/sign-in', ready: idle },
+    { name: 'catalog', as: seed.curator, path: '/', ready: idle },
+    // The console pages need the inventory API; without it they would only say "not available yet".
+    ...(seed.inventoryApi ? consoleShots : []),
+    {
+      name: 'statistics',
+      as: seed.chair,
+      path: seed.callId ? `/statistics?call=${seed.callId}` : '/statistics',
+      ready: async (page) => {
+        await idle(page);
+        await page.waitForTimeout(600); // the charts animate in
+      },
+    },
+    { name: 'calls', as: seed.applicant, path: '/calls', ready: idle },
+    { name: 'my-applications', as: seed.applicant, path: '/applications', ready: idle },
+    ...(scene.applicationId ? [{ name: 'application', as: seed.applicant, path: `/applications/${scene.applicationId}`, ready: idle }] : []),
+    ...(scene.reviewId ? [{ name: 'review', as: seed.reviewer, path: `/reviews/${scene.reviewId}`, ready: idle }] : []),
+    ...(seed.callId ? [{ name: 'committee', as: seed.chair, path: `/committee/${seed.callId}`, ready: idle }] : []),
+    ...(scene.allocation ? [{ name: 'allocation', as: seed.chair, path: `/committee/${seed.callId}/allocation`, ready: idle }] : []),
+    ...(scene.shipmentId ? [{ name: 'shipment', as: seed.curator, path: `/shipments/${scene.shipmentId}`, ready: idle }] : []),
+    { name: 'shipments', as: seed.curator, path: '/shipments', ready: idle },
+    { name: 'import', as: seed.curator, path: '/import', ready: idle },
+    { name: 'audit', as: seed.auditor, path: '/audit', ready: idle },
+    { name: 'not-allowed', as: seed.applicant, path: '/samples', ready: idle },
+    { name: 'account', as: seed.curator, path: '/account', ready: idle },
+  ];
+
+  const browser: Browser = await launch();
+  try {
+    for (const language of ['zh-CN', 'en'] as const) {
+      for (const shot of shots) {
+        const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, deviceScaleFactor: 1, locale: language === 'en' ? 'en-US' : 'zh-CN' });
+        await context.addInitScript({ content: `localStorage.setItem('samplebank.language', '${language}')` });
+        if (shot.as) {
+          const response = await context.request.post(`${base}/api/v1/auth/login`, { data: { email: shot.as.email, password: SEED_PASSWORD } });
+          if (!response.ok()) throw new Error(`login ${shot.as.email}: ${response.status()}`);
+        }
+        const page = await context.newPage();
+        await page.goto(`${base}${shot.path}`);
+        await shot.ready(page);
+        await shot.then?.(page);
+        const file = `${out}${shot.name}.${language}.png`;
+        await page.screenshot({ path: file, fullPage: true });
+        console.log(`wrote ${file}`);
+        await context.close();
+      }
+    }
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
+/**
+ * Moves the seeded batch on so the later pages have something to show: a
+ * reviewer's assignment, an allocation proposal, and (when the allocation
+ * API is there) an executed allocation with a shipment on its way.
+ */
+async function advance(base: string, seed: Seed): Promise<{ applicationId: string | null; reviewId: string | null; allocation: boolean; shipmentId: string | null }> {
+  const as = async <T>(who: SeedUser, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
+    const headers = { ...who.headers, 'idempotency-key': crypto.randomUUID(), ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
+    const response = await fetch(`${base}/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await response.text();
+    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+  };
+  const scene = { applicationId: null as string | null, reviewId: null as string | null, allocation: false, shipmentId: null as string | null };
+  if (!seed.callId) return scene;
+  const mine = await as<{ items: Array<{ id: string; state: string }> }>(seed.applicant, 'GET', '/applications?mine=true');
+  await as(seed.chair, 'POST', `/calls/${seed.callId}/assignments/auto`, {});
+  scene.reviewId = (await as<{ items: Array<{ id: string }> }>(seed.reviewer, 'GET', '/reviews')).body.items[0]?.id ?? null;
+  const proposed = await as<{ id: string }>(seed.chair, 'POST', `/calls/${seed.callId}/allocations`, { timeLimitSeconds: 10 });
+  scene.allocation = proposed.status === 201;
+  if (scene.allocation) {
+    await as(seed.chair, 'POST', `/calls/${seed.callId}/transitions`, { to: 'decided' });
+    await as(seed.chair, 'POST', `/allocations/${proposed.body.id}/approve`);
+    await as(seed.chair, 'POST', `/allocations/${proposed.body.id}/execute`);
+    const allocated = mine.body.items.find((application) => application.state === 'approved');
+    if (allocated) {
+      const shipment = await as<{ id: string }>(seed.curator, 'POST', '/shipments', { applicationId: allocated.id });
+      if (shipment.status === 201) {
+        scene.shipmentId = shipment.body.id;
+        await as(seed.curator, 'POST', `/shipments/${shipment.body.id}/pack`);
+        await as(seed.curator, 'POST', `/shipments/${shipment.body.id}/dispatch`, { courier: 'China Post EMS', trackingNumber: 'EE123456789CN' });
+      }
+    }
+  }
+  scene.applicationId = mine.body.items.find((application) => application.state !== 'draft')?.id ?? null;
+  return scene;
+}
+
+await main();

@@ -1,0 +1,155 @@
+import { sql } from 'kysely';
+import type { Role } from '../../core/roles.js';
+import type { Executor } from '../../platform/db/tx.js';
+
+const userColumns = ['id', 'email', 'name', 'institution_id', 'roles', 'disabled_at', 'created_at'] as const;
+
+export interface UserRow {
+  id: string;
+  email: string;
+  name: string;
+  institution_id: string | null;
+  roles: Role[];
+  disabled_at: Date | null;
+  created_at: Date;
+}
+
+export const identityRepository = {
+  insertInstitution(db: Executor, row: { id: string; code: string; name: string; parent_body: string | null }) {
+    return db.insertInto('institutions').values(row).returning(['id', 'code', 'name', 'parent_body', 'created_at']).executeTakeFirstOrThrow();
+  },
+
+  listInstitutions(db: Executor) {
+    return db.selectFrom('institutions').select(['id', 'code', 'name', 'parent_body']).orderBy('code').execute();
+  },
+
+  findInstitution(db: Executor, id: string) {
+    return db.selectFrom('institutions').select(['id', 'code', 'name', 'parent_body']).where('id', '=', id).executeTakeFirst();
+  },
+
+  insertUser(db: Executor, row: { id: string; email: string; name: string; password_hash: string | null; institution_id: string | null; roles: Role[] }): Promise<UserRow> {
+    return db.insertInto('users').values(row).returning(userColumns).executeTakeFirstOrThrow() as Promise<UserRow>;
+  },
+
+  findUser(db: Executor, id: string): Promise<UserRow | undefined> {
+    return db.selectFrom('users').select(userColumns).where('id', '=', id).executeTakeFirst() as Promise<UserRow | undefined>;
+  },
+
+  findUserByEmail(db: Executor, email: string): Promise<(UserRow & { password_hash: string | null }) | undefined> {
+    return db
+      .selectFrom('users')
+      .select([...userColumns, 'password_hash'])
+      .where((eb) => eb(eb.fn('lower', ['email']), '=', email.toLowerCase()))
+      .executeTakeFirst() as Promise<(UserRow & { password_hash: string | null }) | undefined>;
+  },
+
+  listUsers(db: Executor, options: { limit: number; after?: string | undefined }): Promise<UserRow[]> {
+    let query = db.selectFrom('users').select(userColumns).orderBy('id').limit(options.limit);
+    if (options.after) query = query.where('id', '>', options.after);
+    return query.execute() as Promise<UserRow[]>;
+  },
+
+  countUsers(db: Executor): Promise<number> {
+    return db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .executeTakeFirstOrThrow()
+      .then((row) => Number(row.n));
+  },
+
+  updatePassword(db: Executor, userId: string, passwordHash: string) {
+    return db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).execute();
+  },
+
+  insertToken(
+    db: Executor,
+    row: { id: string; user_id: string | null; kind: 'session' | 'api' | 'setup'; name: string | null; token_hash: string; expires_at: Date | null },
+  ) {
+    return db.insertInto('auth_tokens').values(row).returning(['id', 'kind', 'name', 'created_at', 'expires_at']).executeTakeFirstOrThrow();
+  },
+
+  /** A live token and its user. */
+  findActiveToken(db: Executor, tokenHash: string) {
+    return db
+      .selectFrom('auth_tokens as t')
+      .leftJoin('users as u', 'u.id', 't.user_id')
+      .select(['t.id as tokenId', 't.kind', 't.user_id as userId', 'u.institution_id as institutionId', 'u.roles', 'u.disabled_at as disabledAt'])
+      .where('t.token_hash', '=', tokenHash)
+      .where('t.revoked_at', 'is', null)
+      .where((eb) => eb.or([eb('t.expires_at', 'is', null), eb('t.expires_at', '>', new Date())]))
+      .executeTakeFirst();
+  },
+
+  listTokens(db: Executor, userId: string) {
+    return db
+      .selectFrom('auth_tokens')
+      .select(['id', 'kind', 'name', 'created_at', 'expires_at', 'last_used_at'])
+      .where('user_id', '=', userId)
+      .where('kind', '=', 'api')
+      .where('revoked_at', 'is', null)
+      .orderBy('created_at', 'desc')
+      .execute();
+  },
+
+  revokeToken(db: Executor, id: string, userId: string | null) {
+    let query = db.updateTable('auth_tokens').set({ revoked_at: new Date() }).where('id', '=', id).where('revoked_at', 'is', null);
+    if (userId) query = query.where('user_id', '=', userId);
+    return query.returning(['id', 'user_id']).executeTakeFirst();
+  },
+
+  /** Ends every setup link still open (a new one replaces them). */
+  revokeSetupTokens(db: Executor) {
+    return db.updateTable('auth_tokens').set({ revoked_at: new Date() }).where('kind', '=', 'setup').where('revoked_at', 'is', null).execute();
+  },
+
+  /** Uses up a live setup link: one caller wins, every other (and any later) caller gets nothing. */
+  consumeSetupToken(db: Executor, tokenHash: string) {
+    return db
+      .updateTable('auth_tokens')
+      .set({ revoked_at: new Date(), last_used_at: new Date() })
+      .where('token_hash', '=', tokenHash)
+      .where('kind', '=', 'setup')
+      .where('revoked_at', 'is', null)
+      .where('expires_at', '>', new Date())
+      .returning('id')
+      .executeTakeFirst();
+  },
+
+  /** When the address may try again, if it is backing off now. */
+  loginLockedUntil(db: Executor, email: string): Promise<Date | null> {
+    return db
+      .selectFrom('login_throttle')
+      .select('locked_until')
+      .where('email', '=', email.toLowerCase())
+      .where('locked_until', '>', new Date())
+      .executeTakeFirst()
+      .then((row) => row?.locked_until ?? null);
+  },
+
+  /**
+   * Counts one failed sign-in for the address (a count older than the window starts again) and,
+   * from the threshold on, backs it off: base seconds, doubling per further failure, capped.
+   */
+  async recordLoginFailure(db: Executor, email: string, rule: { threshold: number; windowSeconds: number; baseSeconds: number; maxSeconds: number }): Promise<void> {
+    const key = email.toLowerCase().slice(0, 254);
+    await sql`
+      insert into login_throttle as t (email) values (${key})
+      on conflict (email) do update set
+        failures = case when t.last_failed_at < now() - make_interval(secs => ${rule.windowSeconds}) then 1 else t.failures + 1 end,
+        first_failed_at = case when t.last_failed_at < now() - make_interval(secs => ${rule.windowSeconds}) then now() else t.first_failed_at end,
+        last_failed_at = now()`.execute(db);
+    await sql`
+      update login_throttle set locked_until = now() + make_interval(secs => least(${rule.maxSeconds}::float8, ${rule.baseSeconds}::float8 * power(2, failures - ${rule.threshold})))
+      where email = ${key} and failures >= ${rule.threshold}`.execute(db);
+    // Keep the table small: rows whose window and back-off are long over go.
+    await sql`delete from login_throttle where last_failed_at < now() - interval '1 day' and (locked_until is null or locked_until < now())`.execute(db);
+  },
+
+  clearLoginFailures(db: Executor, email: string) {
+    return db.deleteFrom('login_throttle').where('email', '=', email.toLowerCase()).execute();
+  },
+
+  revokeTokenByHash(db: Executor, tokenHash: string) {
+    return db.updateTable('auth_tokens').set({ revoked_at: new Date() }).where('token_hash', '=', tokenHash).where('revoked_at', 'is', null).execute();
+  },
+};

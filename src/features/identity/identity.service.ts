@@ -1,0 +1,212 @@
+import crypto from 'node:crypto';
+import { systemActor, type Actor } from '../../core/actor.js';
+import { DomainError, invalid, notFound } from '../../core/errors.js';
+import { authorize } from '../../core/policy.js';
+import type { Role } from '../../core/roles.js';
+import type { DB } from '../../platform/db/database.js';
+import { inTransaction, isUniqueViolation } from '../../platform/db/tx.js';
+import { recordAudit } from '../audit/audit.service.js';
+import { identityRepository, type UserRow } from './identity.repository.js';
+import { hashPassword, hashSecret, newSecret, verifyPassword } from './password.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export const SESSION_DAYS = 7;
+
+/**
+ * Per-account back-off, on top of the per-address rate limit of the login route:
+ * from the 5th failure within 15 minutes an address waits 30 s, doubling per
+ * further failure up to 15 minutes. Unknown addresses are counted the same way.
+ */
+export const LOGIN_BACKOFF = { threshold: 5, windowSeconds: 15 * 60, baseSeconds: 30, maxSeconds: 15 * 60 } as const;
+
+export interface User {
+  id: string;
+  email: string;
+  name: string;
+  institutionId: string | null;
+  roles: Role[];
+}
+
+export interface Institution {
+  id: string;
+  code: string;
+  name: string;
+  parentBody: string | null;
+}
+
+export function toUser(row: UserRow): User {
+  return { id: row.id, email: row.email, name: row.name, institutionId: row.institution_id, roles: row.roles };
+}
+
+function toInstitution(row: { id: string; code: string; name: string; parent_body: string | null }): Institution {
+  return { id: row.id, code: row.code, name: row.name, parentBody: row.parent_body };
+}
+
+export type IdentityService = ReturnType<typeof createIdentityService>;
+
+export function createIdentityService(db: DB) {
+  const service = {
+    async createInstitution(actor: Actor | null, input: { code: string; name: string; parentBody?: string | undefined }): Promise<Institution> {
+      authorize(actor, 'institution.create');
+      try {
+        return await inTransaction(db, async (tx) => {
+          const row = await identityRepository.insertInstitution(tx, {
+            id: crypto.randomUUID(),
+            code: input.code,
+            name: input.name,
+            parent_body: input.parentBody ?? null,
+          });
+          await recordAudit(tx, actor, { stream: `institution:${row.id}`, action: 'institution.create', entityType: 'institution', entityId: row.id, data: { code: row.code, name: row.name } });
+          return toInstitution(row);
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) {
+          throw new DomainError('duplicate', `An institution with code ${input.code} already exists`, { errors: [{ field: 'code', message: 'already exists' }] });
+        }
+        throw error;
+      }
+    },
+
+    async listInstitutions(actor: Actor | null): Promise<Institution[]> {
+      authorize(actor, 'institution.list');
+      return (await identityRepository.listInstitutions(db)).map(toInstitution);
+    },
+
+    async createUser(
+      actor: Actor | null,
+      input: { email: string; name: string; password: string; institutionId?: string | null | undefined; roles: Role[] },
+    ): Promise<User> {
+      authorize(actor, 'user.create');
+      if (input.institutionId && !(await identityRepository.findInstitution(db, input.institutionId))) {
+        throw new DomainError('validation-failed', 'The institution does not exist', { errors: [{ field: 'institutionId', message: 'no such institution' }] });
+      }
+      const passwordHash = await hashPassword(input.password);
+      try {
+        return await inTransaction(db, async (tx) => {
+          const row = await identityRepository.insertUser(tx, {
+            id: crypto.randomUUID(),
+            email: input.email.trim(),
+            name: input.name,
+            password_hash: passwordHash,
+            institution_id: input.institutionId ?? null,
+            roles: [...new Set(input.roles)],
+          });
+          await recordAudit(tx, actor, { stream: `user:${row.id}`, action: 'user.create', entityType: 'user', entityId: row.id, data: { email: row.email, roles: row.roles, institutionId: row.institution_id } });
+          return toUser(row);
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) {
+          throw new DomainError('duplicate', `A user with e-mail ${input.email} already exists`, { errors: [{ field: 'email', message: 'already exists' }] });
+        }
+        throw error;
+      }
+    },
+
+    async getUser(actor: Actor | null, id: string): Promise<User> {
+      if (actor?.userId !== id) authorize(actor, 'user.read');
+      const row = await identityRepository.findUser(db, id);
+      if (!row) throw notFound('The user');
+      return toUser(row);
+    },
+
+    async listUsers(actor: Actor | null, options: { limit: number; cursor?: string | undefined }): Promise<{ items: User[]; nextCursor: string | null }> {
+      authorize(actor, 'user.list');
+      // The cursor is the last user id of the previous page; anything else would reach the database as a bad uuid.
+      if (options.cursor !== undefined && !UUID.test(options.cursor)) throw invalid('cursor', 'is not a cursor from a previous page');
+      const rows = await identityRepository.listUsers(db, { limit: options.limit + 1, after: options.cursor });
+      const items = rows.slice(0, options.limit).map(toUser);
+      return { items, nextCursor: rows.length > options.limit ? items.at(-1)!.id : null };
+    },
+
+    async me(actor: Actor | null): Promise<User> {
+      if (!actor?.userId) throw new DomainError('unauthenticated', 'Sign in first');
+      return service.getUser(actor, actor.userId);
+    },
+
+    /** Checks the password and opens a session; the same answer for an unknown e-mail and a wrong password. */
+    async login(email: string, password: string): Promise<{ user: User; token: string; expiresAt: Date }> {
+      const lockedUntil = await identityRepository.loginLockedUntil(db, email);
+      if (lockedUntil) {
+        throw new DomainError('rate-limited', 'Too many failed sign-ins for this e-mail address; wait and try again', {
+          extensions: { retryAfter: Math.max(1, Math.ceil((lockedUntil.getTime() - Date.now()) / 1000)) },
+        });
+      }
+      const row = await identityRepository.findUserByEmail(db, email);
+      const ok = await verifyPassword(row?.password_hash ?? null, password);
+      if (!row || !ok || row.disabled_at) {
+        await identityRepository.recordLoginFailure(db, email, LOGIN_BACKOFF);
+        throw new DomainError('invalid-credentials', 'The e-mail or the password is wrong');
+      }
+      await identityRepository.clearLoginFailures(db, email);
+      const { secret, hash } = newSecret('sbs');
+      const expiresAt = new Date(Date.now() + SESSION_DAYS * 24 * 3600 * 1000);
+      await inTransaction(db, async (tx) => {
+        await identityRepository.insertToken(tx, { id: crypto.randomUUID(), user_id: row.id, kind: 'session', name: null, token_hash: hash, expires_at: expiresAt });
+        await recordAudit(tx, { ...systemActor, userId: row.id }, { stream: `user:${row.id}`, action: 'user.login', entityType: 'user', entityId: row.id });
+      });
+      return { user: toUser(row), token: secret, expiresAt };
+    },
+
+    async logout(token: string): Promise<void> {
+      await identityRepository.revokeTokenByHash(db, hashSecret(token));
+    },
+
+    /** The actor behind a bearer token or session cookie, or null. */
+    async authenticate(token: string | undefined): Promise<Actor | null> {
+      if (!token || token.length > 200) return null;
+      const found = await identityRepository.findActiveToken(db, hashSecret(token));
+      if (!found || !found.userId || found.disabledAt || found.kind === 'setup') return null;
+      return { userId: found.userId, institutionId: found.institutionId ?? null, roles: found.roles ?? [] };
+    },
+
+    async createApiToken(actor: Actor | null, input: { name: string; expiresInDays?: number | undefined }) {
+      authorize(actor, 'token.manage');
+      const { secret, hash } = newSecret('sbt');
+      const expiresAt = input.expiresInDays ? new Date(Date.now() + input.expiresInDays * 24 * 3600 * 1000) : null;
+      const row = await inTransaction(db, async (tx) => {
+        const inserted = await identityRepository.insertToken(tx, { id: crypto.randomUUID(), user_id: actor.userId, kind: 'api', name: input.name, token_hash: hash, expires_at: expiresAt });
+        await recordAudit(tx, actor, { stream: `user:${actor.userId}`, action: 'token.create', entityType: 'auth_token', entityId: inserted.id, data: { name: input.name } });
+        return inserted;
+      });
+      return { id: row.id, name: row.name ?? input.name, token: secret, createdAt: row.created_at, expiresAt: row.expires_at };
+    },
+
+    async listApiTokens(actor: Actor | null) {
+      authorize(actor, 'token.manage');
+      const rows = await identityRepository.listTokens(db, actor.userId!);
+      return rows.map((row) => ({ id: row.id, name: row.name ?? '', createdAt: row.created_at, expiresAt: row.expires_at, lastUsedAt: row.last_used_at }));
+    },
+
+    async revokeApiToken(actor: Actor | null, id: string): Promise<void> {
+      authorize(actor, 'token.manage');
+      const isAdmin = actor.roles.includes('admin');
+      await inTransaction(db, async (tx) => {
+        const revoked = await identityRepository.revokeToken(tx, id, isAdmin ? null : actor.userId);
+        if (!revoked) throw notFound('The token');
+        await recordAudit(tx, actor, { stream: `user:${revoked.user_id}`, action: 'token.revoke', entityType: 'auth_token', entityId: id });
+      });
+    },
+
+    async changePassword(actor: Actor | null, input: { currentPassword: string; newPassword: string }): Promise<void> {
+      if (!actor?.userId) throw new DomainError('unauthenticated', 'Sign in first');
+      const user = await identityRepository.findUser(db, actor.userId);
+      const withHash = user && (await identityRepository.findUserByEmail(db, user.email));
+      if (!withHash || !(await verifyPassword(withHash.password_hash, input.currentPassword))) {
+        throw new DomainError('invalid-credentials', 'The current password is wrong', { errors: [{ field: 'currentPassword', message: 'is wrong' }] });
+      }
+      const passwordHash = await hashPassword(input.newPassword);
+      await inTransaction(db, async (tx) => {
+        await identityRepository.updatePassword(tx, actor.userId!, passwordHash);
+        await recordAudit(tx, actor, { stream: `user:${actor.userId}`, action: 'user.password-change', entityType: 'user', entityId: actor.userId });
+      });
+    },
+
+    /** First start: create the admin from the environment when no user exists yet. */
+    async ensureFirstAdmin(email: string | undefined, password: string | undefined): Promise<User | null> {
+      if ((await identityRepository.countUsers(db)) > 0 || !email || !password) return null;
+      return service.createUser(systemActor, { email, name: 'Administrator', password, roles: ['admin'] });
+    },
+  };
+  return service;
+}

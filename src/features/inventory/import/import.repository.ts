@@ -1,0 +1,107 @@
+import { sql } from 'kysely';
+import type { Executor, Tx } from '../../../platform/db/tx.js';
+
+export interface CollectionRow {
+  id: string;
+  code: string;
+  unit: string;
+  scale: number;
+  kinds: string[];
+  human_consent: boolean;
+}
+
+/** What each imported row adds; what is the same for the whole import travels once per batch (ImportBatch). */
+export interface SampleInsert {
+  id: string;
+  identifier: string;
+  kind: string;
+  quantity: string;
+  parent_id: string | null;
+  root_id: string;
+  location_id: string | null;
+  attributes: Record<string, string>;
+}
+
+export interface AuditInsert {
+  id: string;
+  seq: string;
+  occurred_at: string;
+  entity_id: string;
+  data: Record<string, unknown>;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface ImportBatch {
+  collectionId: string;
+  stream: string;
+  actorId: string | null;
+  requestId: string | null;
+  /** The reason on every 'create' movement. */
+  reason: string;
+  samples: SampleInsert[];
+  /** One 'create' movement per sample, same order. */
+  movementIds: string[];
+  events: AuditInsert[];
+}
+
+/**
+ * Batches go in as one JSON parameter expanded by json_to_recordset: one
+ * statement per batch, the same on PGlite and PostgreSQL, and no limit on
+ * bind parameters.
+ */
+export const importRepository = {
+  async findCollection(db: Executor, by: { id?: string; code?: string }): Promise<CollectionRow | undefined> {
+    let query = db.selectFrom('collections').select(['id', 'code', 'unit', 'scale', 'kinds', 'human_consent']);
+    if (by.id) query = query.where('id', '=', by.id);
+    else query = query.where('code', '=', by.code ?? '');
+    return query.executeTakeFirst();
+  },
+
+  async existingIdentifiers(db: Executor, identifiers: string[]): Promise<Set<string>> {
+    if (identifiers.length === 0) return new Set();
+    const rows = await sql<{ identifier: string }>`select identifier from samples where identifier in (select json_array_elements_text(${JSON.stringify(identifiers)}::json))`.execute(db);
+    return new Set(rows.rows.map((r) => r.identifier));
+  },
+
+  async samplesByIdentifier(db: Executor, identifiers: string[]): Promise<Array<{ id: string; identifier: string; root_id: string; collection_id: string; state: string; consent_withdrawn: boolean }>> {
+    if (identifiers.length === 0) return [];
+    const rows = await sql<{ id: string; identifier: string; root_id: string; collection_id: string; state: string; consent_withdrawn: boolean }>`
+      select id, identifier, root_id, collection_id, state, consent_withdrawn from samples where identifier in (select json_array_elements_text(${JSON.stringify(identifiers)}::json))`.execute(db);
+    return rows.rows;
+  },
+
+  async locationsByCode(db: Executor, code: string): Promise<Array<{ id: string; parent_id: string | null }>> {
+    return db.selectFrom('locations').select(['id', 'parent_id']).where('code', '=', code).execute();
+  },
+
+  async childLocation(db: Executor, parentId: string | null, code: string): Promise<string | undefined> {
+    let query = db.selectFrom('locations').select('id').where('code', '=', code);
+    query = parentId === null ? query.where('parent_id', 'is', null) : query.where('parent_id', '=', parentId);
+    return (await query.executeTakeFirst())?.id;
+  },
+
+  /** A batch of samples, their 'create' movements and their audit events: three statements, one JSON parameter each. */
+  async insertBatch(tx: Tx, b: ImportBatch): Promise<void> {
+    if (b.samples.length === 0) return;
+    await sql`
+      insert into samples (id, collection_id, identifier, kind, quantity, parent_id, root_id, location_id, attributes)
+      select r.id, ${b.collectionId}::uuid, r.identifier, r.kind, r.quantity, r.parent_id, r.root_id, r.location_id, r.attributes
+      from json_to_recordset(${JSON.stringify(b.samples)}::json) as r(
+        id uuid, identifier text, kind text, quantity bigint, parent_id uuid, root_id uuid, location_id uuid, attributes jsonb)`.execute(tx);
+    const movements = b.samples.map((s, i) => ({ id: b.movementIds[i], sample_id: s.id, root_id: s.root_id, delta: s.quantity }));
+    await sql`
+      insert into movements (id, sample_id, root_id, kind, delta, reserved_delta, quantity_after, reserved_after, state_after, reason, actor_id, request_id)
+      select r.id, r.sample_id, r.root_id, 'create', r.delta, 0, r.delta, 0, 'available', ${b.reason}, ${b.actorId}::uuid, ${b.requestId}
+      from json_to_recordset(${JSON.stringify(movements)}::json) as r(id uuid, sample_id uuid, root_id uuid, delta bigint)`.execute(tx);
+    await sql`
+      insert into audit_events (id, stream, seq, occurred_at, actor_id, action, entity_type, entity_id, data, request_id, prev_hash, hash)
+      select r.id, ${b.stream}, r.seq, r.occurred_at, ${b.actorId}::uuid, 'sample.import', 'sample', r.entity_id, r.data, ${b.requestId}, r.prev_hash, r.hash
+      from json_to_recordset(${JSON.stringify(b.events)}::json) as r(
+        id uuid, seq bigint, occurred_at timestamptz, entity_id text, data jsonb, prev_hash text, hash text)`.execute(tx);
+  },
+
+  async setStreamHead(tx: Tx, stream: string, seq: bigint, hash: string): Promise<void> {
+    await tx.updateTable('audit_streams').set({ seq, head_hash: hash }).where('stream', '=', stream).execute();
+  },
+};

@@ -1,0 +1,109 @@
+import crypto from 'node:crypto';
+import { sql, type Transaction } from 'kysely';
+import { DomainError } from '../../core/errors.js';
+import type { DB } from './database.js';
+import type { Database } from './schema.js';
+
+export type Tx = Transaction<Database>;
+export type Executor = DB | Tx;
+
+const RETRYABLE = new Set(['40001', '40P01']);
+
+/**
+ * Runs fn in a transaction, retrying serialization failures and deadlocks
+ * (SQLSTATE 40001, 40P01) a few times with jitter.
+ */
+export async function inTransaction<T>(
+  db: DB,
+  fn: (tx: Tx) => Promise<T>,
+  options: { isolation?: 'serializable' | 'repeatable read' | 'read committed'; attempts?: number } = {},
+): Promise<T> {
+  const attempts = options.attempts ?? 5;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const builder = options.isolation ? db.transaction().setIsolationLevel(options.isolation) : db.transaction();
+      return await builder.execute(fn);
+    } catch (error) {
+      if (attempt >= attempts || !RETRYABLE.has(sqlState(error) ?? '')) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+    }
+  }
+}
+
+export function sqlState(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  if (sqlState(error) !== '23505') return false;
+  if (!constraint) return true;
+  const detail = error as { constraint?: string; message?: string };
+  return detail.constraint === constraint || (detail.message ?? '').includes(constraint);
+}
+
+export interface IdempotencyContext {
+  userId: string | null;
+  key: string | undefined;
+  /** What the key is bound to: the operation and its input. */
+  scope: string;
+  input: unknown;
+}
+
+/**
+ * Runs a quantity-changing operation once per Idempotency-Key: the key is
+ * recorded in the same transaction as the change, so a replay returns the
+ * stored answer and a concurrent duplicate waits for the first and replays it.
+ */
+export async function idempotent<T>(db: DB, context: IdempotencyContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  const { key, userId } = context;
+  if (!key) return inTransaction(db, fn);
+  const owner = userId ?? '00000000-0000-0000-0000-000000000000';
+  const requestHash = crypto.createHash('sha256').update(`${context.scope}\n${stableJson(context.input)}`).digest('hex');
+  return inTransaction(db, async (tx) => {
+    const inserted = await tx
+      .insertInto('idempotency_keys')
+      .values({ user_id: owner, key, scope: context.scope, request_hash: requestHash })
+      .onConflict((oc) => oc.columns(['user_id', 'key']).doNothing())
+      .returning('key')
+      .executeTakeFirst();
+    if (!inserted) {
+      const existing = await tx
+        .selectFrom('idempotency_keys')
+        .select(['request_hash', 'response', 'status'])
+        .where('user_id', '=', owner)
+        .where('key', '=', key)
+        .executeTakeFirstOrThrow();
+      if (existing.request_hash !== requestHash) {
+        throw new DomainError('idempotency-key-reuse', 'This Idempotency-Key was already used for a different request', {
+          errors: [{ field: 'Idempotency-Key', message: 'already used with another body or endpoint' }],
+        });
+      }
+      if (existing.status === null) {
+        throw new DomainError('idempotency-key-in-progress', 'A request with this Idempotency-Key is still being processed');
+      }
+      return existing.response as T;
+    }
+    const result = await fn(tx);
+    await tx
+      .updateTable('idempotency_keys')
+      .set({ status: 200, response: JSON.stringify(result) })
+      .where('user_id', '=', owner)
+      .where('key', '=', key)
+      .execute();
+    return result;
+  });
+}
+
+/** JSON with sorted keys, so equal inputs hash equally. */
+export function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : typeof v === 'bigint'
+        ? v.toString()
+        : v,
+  );
+}
+
+export { sql };

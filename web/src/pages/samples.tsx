@@ -1,0 +1,168 @@
+import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import { Link, useSearchParams } from 'react-router-dom';
+import { api } from '../api/client';
+import { sampleStates, type Sample, type SampleState } from '../api/contract';
+import { Field, SelectField } from '../components/field';
+import { Empty, ErrorState, Loading } from '../components/states';
+import { PageHeader, Quantity, StateBadge } from '../components/ui';
+import { useLoad } from '../components/use-load';
+
+const PAGE = 50;
+const filterNames = ['collectionId', 'kind', 'state', 'q'] as const;
+type Filters = Record<(typeof filterNames)[number], string>;
+
+function filtersOf(params: URLSearchParams): Filters {
+  return Object.fromEntries(filterNames.map((name) => [name, params.get(name) ?? ''])) as Filters;
+}
+
+export default function SamplesPage() {
+  const { t } = useTranslation();
+  const [params, setParams] = useSearchParams();
+  const applied = filtersOf(params);
+  const [draft, setDraft] = useState<Filters>(applied);
+  const [collections] = useLoad((signal) => api.get('/api/v1/collections', { query: { limit: 100 }, signal }), []);
+  const [rows, setRows] = useState<Sample[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [status, setStatus] = useState<'loading' | 'more' | 'ok' | 'error'>('loading');
+  const [error, setError] = useState<unknown>(null);
+  const [round, setRound] = useState(0);
+  const key = params.toString();
+  const request = useRef(0);
+
+  useEffect(() => setDraft(filtersOf(params)), [key]);
+
+  async function load(after: string | null) {
+    const id = ++request.current;
+    setStatus(after ? 'more' : 'loading');
+    try {
+      const page = await api.get('/api/v1/samples', { query: { ...clean(applied), limit: PAGE, cursor: after ?? undefined } });
+      if (id !== request.current) return;
+      setRows((current) => (after ? [...current, ...page.items] : page.items));
+      setCursor(page.nextCursor);
+      setStatus('ok');
+    } catch (caught) {
+      if (id !== request.current) return;
+      setError(caught);
+      setStatus('error');
+    }
+  }
+
+  useEffect(() => {
+    setRows([]);
+    void load(null);
+  }, [key, round]);
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    setParams(clean(draft));
+  }
+
+  const collectionList = collections.status === 'ok' ? collections.data.items : [];
+  const byId = new Map(collectionList.map((collection) => [collection.id, collection]));
+  const kinds = [...new Set(collectionList.filter((c) => !draft.collectionId || c.id === draft.collectionId).flatMap((c) => c.kinds))].sort();
+  const filtered = filterNames.some((name) => applied[name]);
+
+  return (
+    <>
+      <PageHeader title={t('samples.title')} lead={t('samples.lead')} />
+      <form className="filters card" onSubmit={submit} role="search" aria-label={t('samples.filters')}>
+        <SelectField label={t('samples.collection')} value={draft.collectionId} onChange={(value) => setDraft({ ...draft, collectionId: value })}>
+          <option value="">{t('samples.any')}</option>
+          {collectionList.map((collection) => (
+            <option key={collection.id} value={collection.id}>
+              {collection.code} · {collection.name}
+            </option>
+          ))}
+        </SelectField>
+        <Field label={t('samples.kind')} value={draft.kind} list="sample-kinds" onChange={(event) => setDraft({ ...draft, kind: event.target.value })} />
+        <datalist id="sample-kinds">
+          {kinds.map((kind) => (
+            <option key={kind} value={kind} />
+          ))}
+        </datalist>
+        <SelectField label={t('samples.state')} value={draft.state} onChange={(value) => setDraft({ ...draft, state: value })}>
+          <option value="">{t('samples.any')}</option>
+          {sampleStates.map((state) => (
+            <option key={state} value={state}>
+              {t(`sampleState.${state}`)}
+            </option>
+          ))}
+        </SelectField>
+        <Field label={t('samples.identifier')} name="q" value={draft.q} spellCheck={false} autoCapitalize="characters" onChange={(event) => setDraft({ ...draft, q: event.target.value })} />
+        <div className="filter-actions">
+          <button type="submit" className="button button-primary">
+            {t('samples.search')}
+          </button>
+          {filtered && (
+            <button type="button" className="button button-quiet" onClick={() => setParams({})}>
+              {t('samples.clear')}
+            </button>
+          )}
+        </div>
+      </form>
+
+      {status === 'loading' && <Loading />}
+      {status === 'error' && <ErrorState error={error} onRetry={() => setRound(round + 1)} />}
+      {(status === 'ok' || status === 'more') && rows.length === 0 && <Empty>{filtered ? t('samples.empty') : t('samples.emptyAll')}</Empty>}
+      {rows.length > 0 && status !== 'loading' && (
+        <>
+          <div className="table-wrap">
+            <table className="table">
+              <thead>
+                <tr>
+                  <th scope="col">{t('samples.identifierCol')}</th>
+                  <th scope="col">{t('samples.collection')}</th>
+                  <th scope="col">{t('samples.kind')}</th>
+                  <th scope="col" className="num">{t('samples.quantity')}</th>
+                  <th scope="col" className="num">{t('samples.available')}</th>
+                  <th scope="col">{t('samples.state')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {rows.map((sample) => (
+                  <tr key={sample.id}>
+                    <th scope="row">
+                      <Link className="mono" to={`/samples/${sample.id}`}>
+                        {sample.identifier}
+                      </Link>
+                    </th>
+                    <td>{byId.get(sample.collectionId)?.code ?? '—'}</td>
+                    <td>{sample.kind}</td>
+                    <td className="num">
+                      <Quantity value={sample.quantity} unit={sample.unit} />
+                    </td>
+                    <td className="num">
+                      <Quantity value={sample.available} unit={sample.unit} />
+                    </td>
+                    <td>
+                      <StateBadge state={sample.state} />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <div className="pager">
+            <span className="muted" aria-live="polite">
+              {t('samples.shown', { count: rows.length })}
+            </span>
+            {cursor ? (
+              <button type="button" className="button" disabled={status === 'more'} onClick={() => void load(cursor)}>
+                {status === 'more' ? t('samples.loadingMore') : t('samples.more')}
+              </button>
+            ) : (
+              <span className="muted">{t('samples.end')}</span>
+            )}
+          </div>
+        </>
+      )}
+    </>
+  );
+}
+
+function clean(filters: Filters): Partial<Omit<Filters, 'state'>> & { state?: SampleState } {
+  const kept = Object.fromEntries(Object.entries(filters).filter(([, value]) => value.trim() !== '').map(([name, value]) => [name, value.trim()])) as Partial<Filters>;
+  // Only a known state goes to the server (the API refuses others with 400).
+  return { ...kept, state: sampleStates.find((state) => state === kept.state) };
+}
