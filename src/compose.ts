@@ -21,6 +21,7 @@ import { createCallsService } from './features/calls/calls.service.js';
 import { createApplicationsService } from './features/applications/applications.service.js';
 import { createReviewService } from './features/review/review.service.js';
 import { createAllocationService } from './features/allocation/allocation.service.js';
+import { allocationRepository } from './features/allocation/allocation.repository.js';
 import type { NotificationsService } from './features/notifications/notifications.service.js';
 import type { ApplicationsService } from './features/applications/applications.service.js';
 import { createDonorsService } from './features/pathology/donors.service.js';
@@ -29,6 +30,8 @@ import { createNetworkService } from './features/pathology/network.service.js';
 import { createPathologyExportsService } from './features/pathology/exports.service.js';
 import { createDistributionService } from './features/distribution/distribution.service.js';
 import { createLoansService } from './features/loans/loans.service.js';
+import { createCatalogService } from './features/catalog/catalog.service.js';
+import { createLabelsService } from './features/labels/labels.service.js';
 
 export const version: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -44,6 +47,8 @@ export type Services = ReturnType<typeof createServices>;
 
 export function createServices(handle: DatabaseHandle, config: Config, logger: Logger) {
   const { db } = handle;
+  const inventory = createInventoryService(db);
+  const requests = withPathology(db, requestServices(db, config, logger));
   return {
     health: async (): Promise<void> => {
       await sql`select 1`.execute(db);
@@ -51,11 +56,13 @@ export function createServices(handle: DatabaseHandle, config: Config, logger: L
     config,
     logger,
     identity: createIdentityService(db),
-    inventory: createInventoryService(db),
+    inventory,
     setup: createSetupService(db),
     ...importExportServices(db, logger),
     audit: createAuditService(db, logger),
-    ...withPathology(db, requestServices(db, config, logger)),
+    ...requests,
+    catalog: createCatalogService({ inventory, calls: requests.calls }),
+    labels: createLabelsService({ inventory }),
   };
 }
 
@@ -77,8 +84,8 @@ function requestServices(db: DatabaseHandle['db'], config: Config, logger: Logge
   const applications = createApplicationsService(db, { calls, notifications });
   const review = createReviewService(db, { calls, applications, notifications });
   const allocation = createAllocationService(db, { calls, applications, review });
-  // A call's distributed quantities are those of its executed allocations.
-  applications.useDistributedOf((callId) => allocation.distributedOf(callId));
+  // A call's distributed quantities are those of its executed allocations (the same rows as GET /calls/{id}/distribution).
+  applications.useDistributedOf((callId) => allocationRepository.distributed(db, callId));
   const distribution = createDistributionService(db, { applications, notifications });
   const loans = createLoansService(db, { applications, distribution, notifications }, { blockOverdue: config.blockOverdue });
   return { notifications, calls, applications, review, allocation, distribution, loans };

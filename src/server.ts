@@ -18,6 +18,8 @@ import { distributionRoutes } from './features/distribution/distribution.routes.
 import { loansRoutes } from './features/loans/loans.routes.js';
 import { notificationsRoutes } from './features/notifications/notifications.routes.js';
 import { pathologyRoutes } from './features/pathology/pathology.routes.js';
+import { catalogRoutes } from './features/catalog/catalog.routes.js';
+import { labelsRoutes } from './features/labels/labels.routes.js';
 
 export async function buildServer(context: Context): Promise<FastifyInstance> {
   const { services } = context;
@@ -31,6 +33,7 @@ export async function buildServer(context: Context): Promise<FastifyInstance> {
       setupRoutes(services.setup, { loginRateLimit: context.config.loginRateLimit }),
       importRoutes(services.imports),
       exportRoutes(services.exports),
+      labelsRoutes(services.labels),
       inventoryRoutes(services.inventory),
       jobsRoutes(services.jobs),
       auditRoutes(services.audit),
@@ -42,6 +45,7 @@ export async function buildServer(context: Context): Promise<FastifyInstance> {
       distributionRoutes(services.distribution),
       loansRoutes(services.loans),
       notificationsRoutes(services.notifications),
+      catalogRoutes(services.catalog),
     ],
     root: [setupPage(), webRoutes()],
   });

@@ -1,6 +1,7 @@
 /**
  * Every /api/v1 route in the OpenAPI document needs a credential, except the
- * few that are public by design (sign-in, sign-out, first-admin setup): without
+ * few that are public by design (sign-in, sign-out, first-admin setup, and the
+ * public catalog and call statistics, which carry nothing personal): without
  * one it answers 401 problem+json `unauthenticated`, before it reads the body,
  * whatever the method, path parameters or body. A new public route has to be
  * added to PUBLIC here on purpose.
@@ -8,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestServer, engine, type TestServer } from './harness.js';
 
-const PUBLIC = new Set(['POST /api/v1/auth/login', 'POST /api/v1/auth/logout', 'GET /api/v1/setup', 'POST /api/v1/setup']);
+const PUBLIC = new Set(['POST /api/v1/auth/login', 'POST /api/v1/auth/logout', 'GET /api/v1/setup', 'POST /api/v1/setup', 'GET /api/v1/catalog', 'GET /api/v1/calls/{id}/statistics']);
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 
 describe(`anonymous callers on ${engine}`, () => {
@@ -58,6 +59,11 @@ describe(`anonymous callers on ${engine}`, () => {
     const login = await server.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'nobody@test.samplebank', password: 'wrong-password' } });
     expect(login.statusCode).toBe(401);
     expect((login.json() as { type: string }).type).toBe('invalid-credentials');
+    expect((await server.app.inject({ method: 'GET', url: '/api/v1/catalog' })).statusCode).toBe(200);
+    // Public, but only for a call that exists and is past draft: an unknown one is 404, not 401.
+    const statistics = await server.app.inject({ method: 'GET', url: '/api/v1/calls/00000000-0000-4000-8000-000000000000/statistics' });
+    expect(statistics.statusCode).toBe(404);
+    expect((statistics.json() as { type: string }).type).toBe('not-found');
     expect((await server.app.inject({ method: 'GET', url: '/api/health' })).statusCode).toBe(200);
     expect((await server.app.inject({ method: 'GET', url: '/api/openapi.json' })).statusCode).toBe(200);
   });

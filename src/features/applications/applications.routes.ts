@@ -75,7 +75,8 @@ export function applicationsRoutes(applications: ApplicationsService) {
       return reply.code(204).send();
     });
 
-    app.get('/calls/:id/statistics', { schema: { tags: ['calls'], summary: 'Applications, institutions and approvals of a call', params: idParam, response: { 200: s.statistics } } }, async (request) =>
+    // Public: the statistics of a call that is not a draft are published figures, readable signed out.
+    app.get('/calls/:id/statistics', { schema: { tags: ['calls'], summary: 'Applications, institutions, approvals and distributed material of a call (public once the call is open; never a draft)', params: idParam, response: { 200: s.statistics } }, config: { public: true } }, async (request) =>
       applications.statistics(request.actor, request.params.id),
     );
 

@@ -108,7 +108,22 @@ export const statistics = z.object({
   applicantInstitutions: z.number(),
   approved: z.number(),
   approvedInstitutions: z.number(),
-  distributed: z.object({ quantity: z.string(), unit: z.string(), byKind: z.record(z.string(), z.string()) }),
-  byResearchDirection: z.array(z.object({ direction: z.string(), applications: z.number(), approved: z.number() })),
-  byInstitution: z.array(z.object({ institutionId: uuid, code: z.string(), name: z.string(), applications: z.number(), approved: z.number() })).optional(),
+  distributed: z.object({ quantity: z.string().describe('exact decimal in the unit'), unit: z.string(), byKind: z.record(z.string(), z.string()) }),
+  byResearchDirection: z.array(
+    z.object({ direction: z.string(), applications: z.number(), approved: z.number(), distributed: z.string().describe('exact decimal; the rows sum to distributed.quantity'), distributedByKind: z.record(z.string(), z.string()) }),
+  ),
+  byInstitution: z
+    .array(
+      z.object({
+        institutionId: uuid,
+        code: z.string(),
+        name: z.string(),
+        applications: z.number(),
+        approved: z.number(),
+        distributed: z.string().describe('exact decimal; the rows sum to distributed.quantity'),
+        distributedByKind: z.record(z.string(), z.string()),
+      }),
+    )
+    .optional()
+    .describe('public once the call is decided; always for the committee, curators and auditors'),
 });

@@ -276,12 +276,12 @@ describe(`applications on ${engine}`, () => {
     const stats = json<Record<string, unknown>>(await inject({ method: 'GET', url: `/api/v1/calls/${call}/statistics`, headers: world.chair.headers }), 200);
     expect(stats).toMatchObject({ applications: 3, applicantInstitutions: 2, approved: 1, approvedInstitutions: 1, distributed: { quantity: '0.0000', unit: 'g', byKind: {} } });
     expect(stats.byResearchDirection).toEqual([
-      { direction: 'age of lunar volcanism', applications: 2, approved: 1 },
-      { direction: 'evolution of the Moon', applications: 1, approved: 0 },
+      { direction: 'age of lunar volcanism', applications: 2, approved: 1, distributed: '0.0000', distributedByKind: {} },
+      { direction: 'evolution of the Moon', applications: 1, approved: 0, distributed: '0.0000', distributedByKind: {} },
     ]);
     expect(stats.byInstitution).toEqual([
-      { institutionId: alice.institution.id, code: alice.institution.code, name: alice.institution.name, applications: 2, approved: 1 },
-      { institutionId: bob.institution.id, code: bob.institution.code, name: bob.institution.name, applications: 1, approved: 0 },
+      { institutionId: alice.institution.id, code: alice.institution.code, name: alice.institution.name, applications: 2, approved: 1, distributed: '0.0000', distributedByKind: {} },
+      { institutionId: bob.institution.id, code: bob.institution.code, name: bob.institution.name, applications: 1, approved: 0, distributed: '0.0000', distributedByKind: {} },
     ]);
     const publicView = json<Record<string, unknown>>(await inject({ method: 'GET', url: `/api/v1/calls/${call}/statistics`, headers: bob.headers }), 200);
     expect(publicView.applications).toBe(3);
@@ -391,16 +391,30 @@ describe(`applications on ${engine}`, () => {
   it('reports distributed quantities in the statistics once distribution supplies them', async () => {
     const call = await openCall(server.app, world);
     const { applications } = server.context.services;
-    applications.useDistributedOf(async (id) => (id === call ? new Map([['scooped', 174_764n], ['drilled', 1n]]) : new Map()));
+    applications.useDistributedOf(async (id) =>
+      id === call
+        ? [
+            { kind: 'scooped', institution_id: alice.institution.id, research_direction: 'age of lunar volcanism', quantity: 174_760n },
+            { kind: 'scooped', institution_id: alice.institution.id, research_direction: 'age of lunar volcanism', quantity: '4' },
+            { kind: 'drilled', institution_id: alice.institution.id, research_direction: null, quantity: 1n },
+          ]
+        : [],
+    );
     try {
-      const stats = json<{ distributed: { quantity: string; unit: string; byKind: Record<string, string> } }>(await inject({ method: 'GET', url: `/api/v1/calls/${call}/statistics`, headers: alice.headers }), 200);
+      const stats = json<{ distributed: { quantity: string; unit: string; byKind: Record<string, string> }; byInstitution?: unknown[] }>(await inject({ method: 'GET', url: `/api/v1/calls/${call}/statistics`, headers: alice.headers }), 200);
       expect(stats.distributed).toEqual({ quantity: '17.4765', unit: 'g', byKind: { drilled: '0.0001', scooped: '17.4764' } });
+      // An open call: the per-institution split waits for the decision, except for the committee.
+      expect(stats.byInstitution).toBeUndefined();
+      const chair = json<{ byInstitution: Array<{ institutionId: string; distributed: string; distributedByKind: Record<string, string> }> }>(await inject({ method: 'GET', url: `/api/v1/calls/${call}/statistics`, headers: world.chair.headers }), 200);
+      expect(chair.byInstitution).toEqual([]); // nobody applied to this call; the rows come from applications
+      const anonymous = json<{ distributed: { quantity: string } }>(await inject({ method: 'GET', url: `/api/v1/calls/${call}/statistics` }), 200);
+      expect(anonymous.distributed.quantity).toBe('17.4765');
       const csv = (await inject({ method: 'GET', url: `/api/v1/calls/${call}/statistics.csv`, headers: world.chair.headers })).body.split('\r\n');
       expect(csv).toContain('total,distributed (g),,17.4765,');
       expect(csv).toContain('distributed,scooped,,17.4764,');
       expect(json<{ distributed: { quantity: string } }>(await inject({ method: 'GET', url: `/api/v1/calls/${callId}/statistics`, headers: alice.headers }), 200).distributed.quantity).toBe('0.0000');
     } finally {
-      applications.useDistributedOf(async () => new Map());
+      applications.useDistributedOf(async () => []);
     }
   });
   it('closes a call when its closing date passes, audited as the system, and tells the chair to assign reviewers', async () => {

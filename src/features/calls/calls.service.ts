@@ -286,6 +286,13 @@ export function createCallsService(db: DB) {
       };
     },
 
+    /** For the public catalog: calls past draft (open first, then the most recent), at most `limit`. */
+    async published(limit: number, executor: DB | Tx = db): Promise<CallRow[]> {
+      const rows = await callsRepository.list(executor, { includeDrafts: false, limit: 5000 });
+      const order = (row: CallRow) => (row.state === 'open' ? 0 : 1);
+      return rows.sort((a, b) => order(a) - order(b) || b.opens_at.getTime() - a.opens_at.getTime() || (a.id < b.id ? -1 : 1)).slice(0, limit);
+    },
+
     /** For other features: the call row, unchecked (callers enforce their own access). */
     find(callId: string, executor: DB | Tx = db): Promise<CallRow | undefined> {
       return callsRepository.find(executor, callId);

@@ -42,6 +42,22 @@ export interface LoanEntryRow {
   note: string | null;
   created_by: string | null;
   created_at: Date;
+  received_at: Date | null;
+  received_by: string | null;
+  received_quantity: bigint | null;
+  received_condition: 'intact' | 'damaged' | null;
+  receipt_note: string | null;
+}
+
+/** A return as the curator's returns desk lists it. */
+export interface ReturnRow extends LoanEntryRow {
+  application_id: string;
+  applicant_id: string;
+  institution_id: string;
+  sample_identifier: string;
+  sample_kind: string;
+  returned_location_id: string | null;
+  returned_state: string | null;
 }
 
 export interface LoanViewer {
@@ -72,6 +88,15 @@ function overdueCondition(now: Date) {
     (l.report_due_at < ${now} and not exists (select 1 from loan_reports r where r.loan_id = l.id))
     or (l.due_at < ${now} and exists (select 1 from loan_samples ls join samples smp on smp.id = ls.sample_id where ls.loan_id = l.id and smp.quantity > 0))
   )`;
+}
+
+const entryColumns = [
+  'e.id', 'e.loan_id', 'e.sample_id', 'e.kind', 'e.quantity', 'e.returned_sample_id', 'smp.identifier as returned_identifier', 'e.condition', 'e.note', 'e.created_by', 'e.created_at',
+  'e.received_at', 'e.received_by', 'e.received_quantity', 'e.received_condition', 'e.receipt_note',
+] as const;
+
+function toEntry<T extends { quantity: string | bigint; received_quantity: string | bigint | null }>(row: T): Omit<T, 'quantity' | 'received_quantity'> & { quantity: bigint; received_quantity: bigint | null } {
+  return { ...row, quantity: BigInt(row.quantity), received_quantity: row.received_quantity === null ? null : BigInt(row.received_quantity) };
 }
 
 export const loansRepository = {
@@ -141,12 +166,50 @@ export const loansRepository = {
     const rows = await db
       .selectFrom('loan_entries as e')
       .leftJoin('samples as smp', 'smp.id', 'e.returned_sample_id')
-      .select(['e.id', 'e.loan_id', 'e.sample_id', 'e.kind', 'e.quantity', 'e.returned_sample_id', 'smp.identifier as returned_identifier', 'e.condition', 'e.note', 'e.created_by', 'e.created_at'])
+      .select(entryColumns)
       .where('e.loan_id', 'in', loanIds)
       .orderBy('e.created_at')
       .orderBy('e.id')
       .execute();
-    return rows.map((r) => ({ ...r, quantity: BigInt(r.quantity) }));
+    return rows.map(toEntry);
+  },
+
+  /** Returns across loans, oldest first: in transit (not yet received by a curator) or received. */
+  async returns(db: Executor, options: { received?: boolean | undefined; limit: number; after?: { at: Date; id: string } | undefined; loanId?: string | undefined }): Promise<ReturnRow[]> {
+    let query = db
+      .selectFrom('loan_entries as e')
+      .innerJoin('loans as l', 'l.id', 'e.loan_id')
+      .innerJoin('samples as loaned', 'loaned.id', 'e.sample_id')
+      .leftJoin('samples as smp', 'smp.id', 'e.returned_sample_id')
+      .select([...entryColumns, 'l.application_id', 'l.applicant_id', 'l.institution_id', 'loaned.identifier as sample_identifier', 'loaned.kind as sample_kind', 'smp.location_id as returned_location_id', 'smp.state as returned_state'])
+      .where('e.kind', '=', 'return')
+      .orderBy('e.created_at')
+      .orderBy('e.id')
+      .limit(options.limit);
+    if (options.received === true) query = query.where('e.received_at', 'is not', null);
+    if (options.received === false) query = query.where('e.received_at', 'is', null);
+    if (options.loanId) query = query.where('e.loan_id', '=', options.loanId);
+    const after = options.after;
+    if (after) query = query.where((eb) => eb.or([eb('e.created_at', '>', after.at), eb.and([eb('e.created_at', '=', after.at), eb('e.id', '>', after.id)])]));
+    const rows = await query.execute();
+    return rows.map((r) => ({ ...toEntry(r), application_id: r.application_id, applicant_id: r.applicant_id, institution_id: r.institution_id, sample_identifier: r.sample_identifier, sample_kind: r.sample_kind, returned_location_id: r.returned_location_id, returned_state: r.returned_state }));
+  },
+
+  async entryForUpdate(tx: Tx, id: string): Promise<LoanEntryRow | undefined> {
+    const row = await tx.selectFrom('loan_entries as e').leftJoin('samples as smp', 'smp.id', 'e.returned_sample_id').select(entryColumns).where('e.id', '=', id).forUpdate('e').executeTakeFirst();
+    return row ? toEntry(row) : undefined;
+  },
+
+  /** Conditional: only a return not yet received. */
+  async recordReturnReceipt(tx: Tx, id: string, values: { received_by: string | null; received_quantity: bigint; received_condition: 'intact' | 'damaged'; receipt_note: string | null }): Promise<boolean> {
+    const result = await tx
+      .updateTable('loan_entries')
+      .set({ ...values, received_quantity: values.received_quantity.toString(), received_at: new Date() })
+      .where('id', '=', id)
+      .where('kind', '=', 'return')
+      .where('received_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
   },
 
   async insertReport(tx: Tx, row: { id: string; loan_id: string; summary: string; filed_by: string | null }): Promise<void> {

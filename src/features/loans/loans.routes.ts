@@ -18,6 +18,14 @@ export function loansRoutes(loans: LoansService) {
       loans.remindNow(request.actor),
     );
 
+    app.get('/loans/returns', { schema: { tags, summary: 'Returned material across loans, oldest first: in transit back, or received (curators, chairs, auditors)', querystring: s.returnListQuery, response: { 200: z.object({ items: z.array(s.returnEntry), nextCursor: z.string().nullable() }) } } }, async (request) =>
+      loans.returns(request.actor, request.query),
+    );
+
+    app.post('/loans/returns/:id/receipt', { schema: { tags, summary: 'Record that returned material arrived back: quantity found, condition, storage place (curator)', params: idParam, headers: idempotencyHeader, body: s.returnReceiptInput, response: { 200: s.returnEntry } } }, async (request) =>
+      loans.receiveReturn(request.actor, request.params.id, request.body, request.headers['idempotency-key']),
+    );
+
     app.get('/loans/:id', { schema: { tags, summary: 'A loan: material held, returned and consumed, obligations, and what blocks its closing', params: idParam, response: { 200: s.loan } } }, async (request) =>
       loans.get(request.actor, request.params.id),
     );

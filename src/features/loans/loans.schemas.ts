@@ -62,8 +62,52 @@ export const loan = z.object({
       condition: z.string().nullable(),
       note: z.string().nullable(),
       createdAt: z.string(),
+      receivedAt: z.string().nullable().describe("a return's receipt by the curator; null while on its way back"),
+      receivedQuantity: z.string().nullable(),
+      receivedCondition: z.string().nullable(),
+      receiptNote: z.string().nullable(),
     }),
   ),
   reports: z.array(z.object({ id: z.uuid(), summary: z.string(), filedAt: z.string() })),
   publications: z.array(z.object({ id: z.uuid(), doi: z.string(), title: z.string(), acknowledgement: z.string(), registeredAt: z.string() })),
+});
+
+export const returnListQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional(),
+  state: z.enum(['in_transit', 'received']).optional(),
+  loanId: z.uuid('must be a UUID').optional(),
+});
+
+export const returnReceiptInput = z.strictObject({
+  quantity: quantity.optional().describe('the quantity found on arrival (default: as declared); less than declared is recorded as an adjustment'),
+  condition: z.enum(['intact', 'damaged']).describe('damaged material is quarantined'),
+  locationId: z.uuid('must be a UUID').nullable().optional().describe('where the returned material is stored (apart from pristine material)'),
+  position: z.string().trim().min(1).max(20).nullable().optional(),
+  note: z.string().trim().min(1).max(2000).optional(),
+});
+
+export const returnEntry = z.object({
+  id: z.uuid(),
+  loanId: z.uuid(),
+  applicationId: z.uuid(),
+  applicationTitle: z.string(),
+  applicant: z.object({ id: z.uuid(), name: z.string(), institution: z.string().nullable() }),
+  sampleId: z.uuid(),
+  sampleIdentifier: z.string(),
+  kind: z.string(),
+  returnedSampleId: z.uuid(),
+  returnedIdentifier: z.string(),
+  returnedState: z.string().nullable(),
+  locationId: z.uuid().nullable(),
+  quantity: z.string(),
+  unit: z.string(),
+  condition: z.string().nullable(),
+  note: z.string().nullable(),
+  returnedAt: z.string(),
+  state: z.enum(['in_transit', 'received']),
+  receivedAt: z.string().nullable(),
+  receivedQuantity: z.string().nullable(),
+  receivedCondition: z.string().nullable(),
+  receiptNote: z.string().nullable(),
 });

@@ -19,7 +19,7 @@ import { recordAudit } from '../audit/audit.service.js';
 import type { DistributionService } from '../distribution/distribution.service.js';
 import { ledger, type LedgerActor } from '../inventory/ledger.js';
 import type { NotificationsService } from '../notifications/notifications.service.js';
-import { loansRepository as repo, type LoanRow, type LoanViewer } from './loans.repository.js';
+import { loansRepository as repo, type LoanRow, type LoanViewer, type ReturnRow } from './loans.repository.js';
 
 const NOBODY = '00000000-0000-0000-0000-000000000000';
 
@@ -60,9 +60,58 @@ export interface LoanView {
   overdue: Overdue;
   blockers: FieldError[];
   samples: Array<{ sampleId: string; identifier: string; kind: string; shipmentId: string; loaned: string; held: string; state: string }>;
-  entries: Array<{ id: string; kind: 'return' | 'consume'; sampleId: string; quantity: string; returnedSampleId: string | null; returnedIdentifier: string | null; condition: string | null; note: string | null; createdAt: string }>;
+  entries: Array<{
+    id: string;
+    kind: 'return' | 'consume';
+    sampleId: string;
+    quantity: string;
+    returnedSampleId: string | null;
+    returnedIdentifier: string | null;
+    condition: string | null;
+    note: string | null;
+    createdAt: string;
+    /** A return's receipt by the curator (null while the material is on its way back). */
+    receivedAt: string | null;
+    receivedQuantity: string | null;
+    receivedCondition: string | null;
+    receiptNote: string | null;
+  }>;
   reports: Array<{ id: string; summary: string; filedAt: string }>;
   publications: Array<{ id: string; doi: string; title: string; acknowledgement: string; registeredAt: string }>;
+}
+
+export interface ReturnReceiptInput {
+  quantity?: string | undefined;
+  condition: 'intact' | 'damaged';
+  locationId?: string | null | undefined;
+  position?: string | null | undefined;
+  note?: string | undefined;
+}
+
+/** A return on the curator's returns desk: on its way back, or received. */
+export interface ReturnView {
+  id: string;
+  loanId: string;
+  applicationId: string;
+  applicationTitle: string;
+  applicant: { id: string; name: string; institution: string | null };
+  sampleId: string;
+  sampleIdentifier: string;
+  kind: string;
+  returnedSampleId: string;
+  returnedIdentifier: string;
+  returnedState: string | null;
+  locationId: string | null;
+  quantity: string;
+  unit: string;
+  condition: string | null;
+  note: string | null;
+  returnedAt: string;
+  state: 'in_transit' | 'received';
+  receivedAt: string | null;
+  receivedQuantity: string | null;
+  receivedCondition: string | null;
+  receiptNote: string | null;
 }
 
 export function loanViewer(actor: Actor): LoanViewer {
@@ -79,6 +128,10 @@ function decodeCursor(cursor: string | undefined): { at: Date; id: string } | un
   const date = new Date(at ?? '');
   if (!id || Number.isNaN(date.getTime()) || !/^[0-9a-f-]{36}$/.test(id)) throw invalid('cursor', 'is not a cursor this list gave');
   return { at: date, id };
+}
+
+function decodeReturnCursor(cursor: string | undefined): { at: Date; id: string } | undefined {
+  return decodeCursor(cursor);
 }
 
 export type LoansService = ReturnType<typeof createLoansService>;
@@ -144,9 +197,60 @@ export function createLoansService(db: DB, deps: { applications: ApplicationsSer
         overdue: overdue(facts, now),
         blockers: row.state === 'open' ? closeBlockers(facts, (u) => `${fmt(u)} ${app.unit}`) : [],
         samples: mine.map((s) => ({ sampleId: s.sample_id, identifier: s.identifier, kind: s.kind, shipmentId: s.shipment_id, loaned: fmt(s.loaned), held: fmt(s.held), state: s.sample_state })),
-        entries: myEntries.map((e) => ({ id: e.id, kind: e.kind, sampleId: e.sample_id, quantity: fmt(e.quantity), returnedSampleId: e.returned_sample_id, returnedIdentifier: e.returned_identifier, condition: e.condition, note: e.note, createdAt: e.created_at.toISOString() })),
+        entries: myEntries.map((e) => ({
+          id: e.id,
+          kind: e.kind,
+          sampleId: e.sample_id,
+          quantity: fmt(e.quantity),
+          returnedSampleId: e.returned_sample_id,
+          returnedIdentifier: e.returned_identifier,
+          condition: e.condition,
+          note: e.note,
+          createdAt: e.created_at.toISOString(),
+          receivedAt: e.received_at?.toISOString() ?? null,
+          receivedQuantity: e.received_quantity === null ? null : fmt(e.received_quantity),
+          receivedCondition: e.received_condition,
+          receiptNote: e.receipt_note,
+        })),
         reports: reports.filter((r) => r.loan_id === row.id).map((r) => ({ id: r.id, summary: r.summary, filedAt: r.filed_at.toISOString() })),
         publications: publications.filter((p) => p.loan_id === row.id).map((p) => ({ id: p.id, doi: p.doi, title: p.title, acknowledgement: p.acknowledgement, registeredAt: p.registered_at.toISOString() })),
+      });
+    }
+    return views;
+  }
+
+  async function renderReturns(executor: Executor, rows: ReturnRow[]): Promise<ReturnView[]> {
+    const people = await repo.people(executor, [...new Set(rows.map((r) => r.applicant_id))]);
+    const apps = new Map<string, Awaited<ReturnType<typeof distribution.applicationInfo>>>();
+    const views: ReturnView[] = [];
+    for (const row of rows) {
+      const app = apps.get(row.application_id) ?? (await distribution.applicationInfo(row.application_id, executor));
+      apps.set(row.application_id, app);
+      const fmt = (units: bigint) => formatQuantity(units, app.scale);
+      const person = people.find((p) => p.id === row.applicant_id);
+      views.push({
+        id: row.id,
+        loanId: row.loan_id,
+        applicationId: row.application_id,
+        applicationTitle: app.title,
+        applicant: { id: row.applicant_id, name: person?.name ?? '', institution: person?.institution ?? null },
+        sampleId: row.sample_id,
+        sampleIdentifier: row.sample_identifier,
+        kind: row.sample_kind,
+        returnedSampleId: row.returned_sample_id!,
+        returnedIdentifier: row.returned_identifier ?? '',
+        returnedState: row.returned_state,
+        locationId: row.returned_location_id,
+        quantity: fmt(row.quantity),
+        unit: app.unit,
+        condition: row.condition,
+        note: row.note,
+        returnedAt: row.created_at.toISOString(),
+        state: row.received_at ? 'received' : 'in_transit',
+        receivedAt: row.received_at?.toISOString() ?? null,
+        receivedQuantity: row.received_quantity === null ? null : fmt(row.received_quantity),
+        receivedCondition: row.received_condition,
+        receiptNote: row.receipt_note,
       });
     }
     return views;
@@ -316,6 +420,50 @@ export function createLoansService(db: DB, deps: { applications: ApplicationsSer
           entityId: id,
         });
         return view(tx, id);
+      });
+    },
+
+    /** Returns across loans for the curator's returns desk: on their way back (in_transit) or received. */
+    async returns(actor: Actor | null, query: { limit: number; cursor?: string | undefined; state?: 'in_transit' | 'received' | undefined; loanId?: string | undefined }): Promise<{ items: ReturnView[]; nextCursor: string | null }> {
+      authorize(actor, 'loan.read');
+      if (!loanViewer(actor).privileged) throw forbidden('The returns desk is for curators; a recipient sees their returns on their loan');
+      const rows = await repo.returns(db, { limit: query.limit + 1, after: decodeReturnCursor(query.cursor), received: query.state === undefined ? undefined : query.state === 'received', loanId: query.loanId });
+      const page = rows.slice(0, query.limit);
+      const last = page.at(-1);
+      return { items: await renderReturns(db, page), nextCursor: rows.length > query.limit && last ? Buffer.from(`${last.created_at.toISOString()}|${last.id}`).toString('base64url') : null };
+    },
+
+    /**
+     * The curator records that returned material arrived back: what was found
+     * (less than declared is recorded as an adjustment of the returned sample,
+     * with the reason), its condition (damaged material is quarantined), and
+     * where it is stored (apart from pristine material).
+     */
+    async receiveReturn(actor: Actor | null, entryId: string, input: ReturnReceiptInput, key?: string): Promise<ReturnView> {
+      authorize(actor, 'loan.manage');
+      const who: LedgerActor = { actor };
+      return idempotent(db, { userId: actor.userId, key, scope: `loan.return.receipt:${entryId}`, input }, async (tx) => {
+        const entry = await repo.entryForUpdate(tx, entryId);
+        if (!entry || entry.kind !== 'return' || !entry.returned_sample_id) throw notFound('The return');
+        if (entry.received_at) {
+          throw new DomainError('invalid-state', `This return was already received on ${entry.received_at.toISOString().slice(0, 10)}`, { errors: [{ field: 'receivedAt', message: 'is already set' }] });
+        }
+        const loan = (await repo.forUpdate(tx, entry.loan_id))!;
+        const app = await distribution.applicationInfo(loan.application_id, tx);
+        const declared = entry.quantity;
+        const found = input.quantity === undefined ? declared : parseQuantity(input.quantity, app.scale, { field: 'quantity', allowZero: true });
+        const fmt = (units: bigint) => `${formatQuantity(units, app.scale)} ${app.unit}`;
+        if (found > declared) throw invalid('quantity', `is more than the ${fmt(declared)} declared returned; the recipient records any further return`);
+        const identifier = entry.returned_identifier ?? entry.returned_sample_id;
+        const reason = `returned material received from loan ${loan.id}: ${fmt(found)} found of ${fmt(declared)} declared, ${input.condition}${input.note ? `; ${input.note}` : ''}`.slice(0, 2000);
+        if (found < declared) await ledger.adjust(tx, who, entry.returned_sample_id, found - declared, reason);
+        if (input.locationId !== undefined) await ledger.move(tx, who, entry.returned_sample_id, { locationId: input.locationId, position: input.position ?? null, reason });
+        await ledger.setState(tx, who, entry.returned_sample_id, { state: input.condition === 'damaged' ? 'quarantined' : 'returned', movementKind: 'receive', reason });
+        const recorded = await repo.recordReturnReceipt(tx, entryId, { received_by: actor.userId, received_quantity: found, received_condition: input.condition, receipt_note: input.note ?? null });
+        if (!recorded) throw new DomainError('conflict', 'The return was received at the same time; reload it');
+        await audit(tx, actor, loan, 'loan.return.receive', { entryId, sampleId: entry.returned_sample_id, identifier, declared: declared.toString(), found: found.toString(), condition: input.condition, locationId: input.locationId ?? null });
+        const row = (await repo.returns(tx, { limit: 10_000, loanId: loan.id, received: true })).find((r) => r.id === entryId)!;
+        return (await renderReturns(tx, [row]))[0]!;
       });
     },
 

@@ -53,6 +53,47 @@ describe(`loans on ${engine}`, () => {
   );
   const applicationState = async (id: string) => json<{ state: string }>(await get(world.chair, `/applications/${id}`), 200).state;
 
+  it('lists returns in transit on the returns desk; the curator records their receipt once, with what was found', async () => {
+    const { loan } = await onLoan(bob, [10_000n]);
+    const loaned = loan.samples[0]!;
+    const returned = json<LoanView>(await post(bob, `/loans/${loan.id}/returns`, { items: [{ sampleId: loaned.sampleId, quantity: '0.5000', note: 'unused chips' }] }), 201);
+    const entry = returned.entries.find((e) => e.kind === 'return')!;
+    expect(entry).toMatchObject({ receivedAt: null, receivedQuantity: null });
+
+    type Return = { id: string; state: string; quantity: string; returnedSampleId: string; applicant: { name: string }; receivedQuantity: string | null; receivedCondition: string | null; receiptNote: string | null };
+    const inTransit = json<{ items: Return[] }>(await get(world.curator, '/loans/returns?state=in_transit&limit=200'), 200).items;
+    expect(inTransit.find((r) => r.id === entry.id)).toMatchObject({ state: 'in_transit', quantity: '0.5000', returnedSampleId: entry.returnedSampleId, applicant: { name: bob.name } });
+    expect(json<{ items: Return[] }>(await get(world.curator, '/loans/returns?state=received&limit=200'), 200).items.map((r) => r.id)).not.toContain(entry.id);
+    problem(await get(bob, '/loans/returns'), 403, 'forbidden');
+    problem(await post(bob, `/loans/returns/${entry.id}/receipt`, { condition: 'intact' }), 403, 'forbidden');
+    problem(await post(world.curator, '/loans/returns/00000000-0000-4000-8000-000000000000/receipt', { condition: 'intact' }), 404, 'not-found');
+    expect(problem(await post(world.curator, `/loans/returns/${entry.id}/receipt`, { condition: 'intact', quantity: '0.5001' }), 400, 'validation-failed').errors[0]!.field).toBe('quantity');
+
+    // 0.4990 g found of 0.5000 g declared: the returned sample is adjusted, with the reason; replaying the key changes nothing more.
+    const body = { condition: 'intact', quantity: '0.4990', note: 'weighed on arrival' };
+    const received = json<Return>(await post(world.curator, `/loans/returns/${entry.id}/receipt`, body, `receipt-${entry.id}`), 200);
+    expect(received).toMatchObject({ state: 'received', receivedQuantity: '0.4990', receivedCondition: 'intact', receiptNote: 'weighed on arrival' });
+    expect(json<Return>(await post(world.curator, `/loans/returns/${entry.id}/receipt`, body, `receipt-${entry.id}`), 200)).toEqual(received);
+    expect(await sampleRow(server.context, entry.returnedSampleId!)).toMatchObject({ quantity: 4_990n, state: 'returned' });
+    const moves = await server.context.handle.db.selectFrom('movements').select(['kind', 'delta']).where('sample_id', '=', entry.returnedSampleId!).orderBy('seq').execute();
+    expect(moves.map((m) => [m.kind, String(m.delta)])).toEqual([
+      ['split-in', '5000'],
+      ['return', '0'],
+      ['adjust', '-10'],
+      ['receive', '0'],
+    ]);
+    problem(await post(world.curator, `/loans/returns/${entry.id}/receipt`, { condition: 'intact' }), 409, 'invalid-state');
+    expect(json<{ items: Return[] }>(await get(world.curator, '/loans/returns?state=received&limit=200'), 200).items.map((r) => r.id)).toContain(entry.id);
+    expect(json<LoanView>(await get(bob, `/loans/${loan.id}`), 200).entries.find((e) => e.id === entry.id)).toMatchObject({ receivedQuantity: '0.4990', receivedCondition: 'intact' });
+    for (const sample of loan.samples) expect(await lineageViolations(server.context, sample.sampleId)).toEqual([]);
+
+    // Damaged material is quarantined on receipt.
+    const again = json<LoanView>(await post(bob, `/loans/${loan.id}/returns`, { items: [{ sampleId: loaned.sampleId, quantity: '0.1000', condition: 'damaged' }] }), 201);
+    const second = again.entries.filter((e) => e.kind === 'return').find((e) => e.id !== entry.id)!;
+    json(await post(world.curator, `/loans/returns/${second.id}/receipt`, { condition: 'damaged' }), 200);
+    expect(await sampleRow(server.context, second.returnedSampleId!)).toMatchObject({ quantity: 1_000n, state: 'quarantined' });
+  });
+
   it('runs from receipt to closing: report, publication, consumption, partial then full return; every gram accounted for', async () => {
     const { loan, applicationId, shipment } = await onLoan(alice, [10_000n, 4_000n]);
     expect(loan).toMatchObject({ state: 'open', loaned: '1.4000', outstanding: '1.4000', overdue: { report: false, material: false } });

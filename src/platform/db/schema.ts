@@ -486,6 +486,11 @@ export interface LoanEntryTable {
   note: string | null;
   created_by: string | null;
   created_at: Generated<Date>;
+  received_at: Date | null;
+  received_by: string | null;
+  received_quantity: Int8 | null;
+  received_condition: 'intact' | 'damaged' | null;
+  receipt_note: string | null;
 }
 
 export interface LoanReportTable {
