@@ -26,6 +26,8 @@ const AllocationPage = lazy(() => import('./pages/allocation'));
 const ShipmentsPage = lazy(() => import('./pages/shipments'));
 const ShipmentPage = lazy(() => import('./pages/shipments').then((m) => ({ default: m.ShipmentPage })));
 const LoansPage = lazy(() => import('./pages/loans'));
+const ReturnsPage = lazy(() => import('./pages/returns'));
+const IncidentsPage = lazy(() => import('./pages/returns').then((m) => ({ default: m.IncidentsPage })));
 const CommitteeCall = lazy(() => import('./pages/committee').then((m) => ({ default: m.CommitteeCall })));
 const AuditPage = lazy(() => import('./pages/audit'));
 
@@ -49,6 +51,8 @@ function Header() {
     { to: '/import', label: t('nav.import'), area: 'console' },
     { to: '/shipments', label: t('nav.shipments'), area: 'console' },
     { to: '/loans', label: t('nav.loans'), area: 'console' },
+    { to: '/returns', label: t('nav.returns'), area: 'console' },
+    { to: '/incidents', label: t('nav.incidents'), area: 'console' },
     { to: '/applications', label: t('nav.applications'), area: 'applications' },
     { to: '/reviews', label: t('nav.reviews'), area: 'reviews' },
     { to: '/committee', label: t('nav.committee'), area: 'committee' },
@@ -221,6 +225,8 @@ export function App() {
               <Route path="/shipments" element={<Guard area="console"><ShipmentsPage /></Guard>} />
               <Route path="/shipments/:id" element={<Guard><ShipmentPage /></Guard>} />
               <Route path="/loans" element={<Guard area="console"><LoansPage /></Guard>} />
+              <Route path="/returns" element={<Guard area="console"><ReturnsPage /></Guard>} />
+              <Route path="/incidents" element={<Guard area="console"><IncidentsPage /></Guard>} />
               <Route path="/audit" element={<Guard area="audit"><AuditPage /></Guard>} />
               <Route path="*" element={<NotFoundPage />} />
             </Routes>

@@ -2999,7 +2999,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Applications, institutions and approvals of a call */
+        /** Applications, institutions, approvals and distributed material of a call (public once the call is open; never a draft) */
         get: {
             parameters: {
                 query?: never;
@@ -3022,10 +3022,16 @@ export interface paths {
                             applications: number;
                             approved: number;
                             approvedInstitutions: number;
+                            /** @description public once the call is decided; always for the committee, curators and auditors */
                             byInstitution?: {
                                 applications: number;
                                 approved: number;
                                 code: string;
+                                /** @description exact decimal; the rows sum to distributed.quantity */
+                                distributed: string;
+                                distributedByKind: {
+                                    [key: string]: string;
+                                };
                                 /** Format: uuid */
                                 institutionId: string;
                                 name: string;
@@ -3034,6 +3040,11 @@ export interface paths {
                                 applications: number;
                                 approved: number;
                                 direction: string;
+                                /** @description exact decimal; the rows sum to distributed.quantity */
+                                distributed: string;
+                                distributedByKind: {
+                                    [key: string]: string;
+                                };
                             }[];
                             /** Format: uuid */
                             callId: string;
@@ -3041,6 +3052,7 @@ export interface paths {
                                 byKind: {
                                     [key: string]: string;
                                 };
+                                /** @description exact decimal in the unit */
                                 quantity: string;
                                 unit: string;
                             };
@@ -3167,6 +3179,82 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/catalog": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The public catalog: collections held, by kind, and what each call past draft offers (no sign-in) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            calls: {
+                                blind: boolean;
+                                closesAt: string;
+                                /** Format: uuid */
+                                collectionId: string;
+                                description: string | null;
+                                /** Format: uuid */
+                                id: string;
+                                offer: {
+                                    kind: string;
+                                    /** @description offered after the permanent reserve, exact decimal */
+                                    releasable: string;
+                                }[];
+                                opensAt: string;
+                                researchDirections: string[];
+                                state: string;
+                                title: string;
+                                unit: string;
+                            }[];
+                            collections: {
+                                biosafetyLevel: number | null;
+                                byKind: {
+                                    [key: string]: {
+                                        quantity: string;
+                                        samples: number;
+                                    };
+                                };
+                                code: string;
+                                description: string | null;
+                                humanConsent: boolean;
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                /** @description exact decimal in the unit */
+                                quantity: string;
+                                samples: number;
+                                scale: number;
+                                unit: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -4505,6 +4593,11 @@ export interface paths {
                                     kind: "return" | "consume";
                                     note: string | null;
                                     quantity: string;
+                                    receiptNote: string | null;
+                                    /** @description a return's receipt by the curator; null while on its way back */
+                                    receivedAt: string | null;
+                                    receivedCondition: string | null;
+                                    receivedQuantity: string | null;
                                     returnedIdentifier: string | null;
                                     returnedSampleId: string | null;
                                     /** Format: uuid */
@@ -4620,6 +4713,11 @@ export interface paths {
                                 kind: "return" | "consume";
                                 note: string | null;
                                 quantity: string;
+                                receiptNote: string | null;
+                                /** @description a return's receipt by the curator; null while on its way back */
+                                receivedAt: string | null;
+                                receivedCondition: string | null;
+                                receivedQuantity: string | null;
                                 returnedIdentifier: string | null;
                                 returnedSampleId: string | null;
                                 /** Format: uuid */
@@ -4732,6 +4830,11 @@ export interface paths {
                                 kind: "return" | "consume";
                                 note: string | null;
                                 quantity: string;
+                                receiptNote: string | null;
+                                /** @description a return's receipt by the curator; null while on its way back */
+                                receivedAt: string | null;
+                                receivedCondition: string | null;
+                                receivedQuantity: string | null;
                                 returnedIdentifier: string | null;
                                 returnedSampleId: string | null;
                                 /** Format: uuid */
@@ -4847,6 +4950,11 @@ export interface paths {
                                 kind: "return" | "consume";
                                 note: string | null;
                                 quantity: string;
+                                receiptNote: string | null;
+                                /** @description a return's receipt by the curator; null while on its way back */
+                                receivedAt: string | null;
+                                receivedCondition: string | null;
+                                receivedQuantity: string | null;
                                 returnedIdentifier: string | null;
                                 returnedSampleId: string | null;
                                 /** Format: uuid */
@@ -4973,6 +5081,11 @@ export interface paths {
                                 kind: "return" | "consume";
                                 note: string | null;
                                 quantity: string;
+                                receiptNote: string | null;
+                                /** @description a return's receipt by the curator; null while on its way back */
+                                receivedAt: string | null;
+                                receivedCondition: string | null;
+                                receivedQuantity: string | null;
                                 returnedIdentifier: string | null;
                                 returnedSampleId: string | null;
                                 /** Format: uuid */
@@ -5094,6 +5207,11 @@ export interface paths {
                                 kind: "return" | "consume";
                                 note: string | null;
                                 quantity: string;
+                                receiptNote: string | null;
+                                /** @description a return's receipt by the curator; null while on its way back */
+                                receivedAt: string | null;
+                                receivedCondition: string | null;
+                                receivedQuantity: string | null;
                                 returnedIdentifier: string | null;
                                 returnedSampleId: string | null;
                                 /** Format: uuid */
@@ -5213,6 +5331,11 @@ export interface paths {
                                 kind: "return" | "consume";
                                 note: string | null;
                                 quantity: string;
+                                receiptNote: string | null;
+                                /** @description a return's receipt by the curator; null while on its way back */
+                                receivedAt: string | null;
+                                receivedCondition: string | null;
+                                receivedQuantity: string | null;
                                 returnedIdentifier: string | null;
                                 returnedSampleId: string | null;
                                 /** Format: uuid */
@@ -5341,6 +5464,11 @@ export interface paths {
                                 kind: "return" | "consume";
                                 note: string | null;
                                 quantity: string;
+                                receiptNote: string | null;
+                                /** @description a return's receipt by the curator; null while on its way back */
+                                receivedAt: string | null;
+                                receivedCondition: string | null;
+                                receivedQuantity: string | null;
                                 returnedIdentifier: string | null;
                                 returnedSampleId: string | null;
                                 /** Format: uuid */
@@ -5424,6 +5552,174 @@ export interface paths {
                         "application/json": {
                             overdue: number;
                             reminders: number;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loans/returns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Returned material across loans, oldest first: in transit back, or received (curators, chairs, auditors) */
+        get: {
+            parameters: {
+                query?: {
+                    cursor?: string;
+                    limit?: number;
+                    loanId?: string;
+                    state?: "in_transit" | "received";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                applicant: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    institution: string | null;
+                                    name: string;
+                                };
+                                /** Format: uuid */
+                                applicationId: string;
+                                applicationTitle: string;
+                                condition: string | null;
+                                /** Format: uuid */
+                                id: string;
+                                kind: string;
+                                /** Format: uuid */
+                                loanId: string;
+                                locationId: string | null;
+                                note: string | null;
+                                quantity: string;
+                                receiptNote: string | null;
+                                receivedAt: string | null;
+                                receivedCondition: string | null;
+                                receivedQuantity: string | null;
+                                returnedAt: string;
+                                returnedIdentifier: string;
+                                /** Format: uuid */
+                                returnedSampleId: string;
+                                returnedState: string | null;
+                                /** Format: uuid */
+                                sampleId: string;
+                                sampleIdentifier: string;
+                                /** @enum {string} */
+                                state: "in_transit" | "received";
+                                unit: string;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/loans/returns/{id}/receipt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Record that returned material arrived back: quantity found, condition, storage place (curator) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    "idempotency-key"?: string;
+                };
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * @description damaged material is quarantined
+                         * @enum {string}
+                         */
+                        condition: "intact" | "damaged";
+                        /** @description where the returned material is stored (apart from pristine material) */
+                        locationId?: string | null;
+                        note?: string;
+                        position?: string | null;
+                        /** @description the quantity found on arrival (default: as declared); less than declared is recorded as an adjustment */
+                        quantity?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            applicant: {
+                                /** Format: uuid */
+                                id: string;
+                                institution: string | null;
+                                name: string;
+                            };
+                            /** Format: uuid */
+                            applicationId: string;
+                            applicationTitle: string;
+                            condition: string | null;
+                            /** Format: uuid */
+                            id: string;
+                            kind: string;
+                            /** Format: uuid */
+                            loanId: string;
+                            locationId: string | null;
+                            note: string | null;
+                            quantity: string;
+                            receiptNote: string | null;
+                            receivedAt: string | null;
+                            receivedCondition: string | null;
+                            receivedQuantity: string | null;
+                            returnedAt: string;
+                            returnedIdentifier: string;
+                            /** Format: uuid */
+                            returnedSampleId: string;
+                            returnedState: string | null;
+                            /** Format: uuid */
+                            sampleId: string;
+                            sampleIdentifier: string;
+                            /** @enum {string} */
+                            state: "in_transit" | "received";
+                            unit: string;
                         };
                     };
                 };
@@ -7356,6 +7652,43 @@ export interface paths {
                 query: {
                     collectionId: string;
                     format?: "csv" | "xlsx";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/samples/labels.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Label sheet (PDF, A4): a DataMatrix label per sample named in ids, with identifier, kind and quantity */
+        get: {
+            parameters: {
+                query: {
+                    /** @description sample ids, comma-separated (at most 240) */
+                    ids: string;
                 };
                 header?: never;
                 path?: never;

@@ -1,3 +1,4 @@
+import { consoleEn } from './console';
 import { portalEn } from './portal';
 
 export const en = {
@@ -10,6 +11,8 @@ export const en = {
     statistics: 'Statistics',
     calls: 'Release batches',
     shipments: 'Shipments',
+    returns: 'Returns',
+    incidents: 'Incidents',
     loans: 'Loans',
     samples: 'Samples',
     storage: 'Storage',
@@ -309,6 +312,7 @@ export const en = {
   toast: { close: 'Dismiss' },
   common: { close: 'Close', save: 'Save', cancel: 'Cancel', yes: 'Yes', no: 'No', required: 'required' },
   ...portalEn,
+  ...consoleEn,
 };
 
 type Widen<T> = { [K in keyof T]: T[K] extends string ? string : Widen<T[K]> };

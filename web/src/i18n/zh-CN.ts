@@ -1,5 +1,6 @@
 import type { Messages } from './en';
 import { portalZh } from './portal';
+import { consoleZh } from './console';
 
 export const zhCN: Messages = {
   product: '样本库',
@@ -11,6 +12,8 @@ export const zhCN: Messages = {
     statistics: '统计',
     calls: '申请批次',
     shipments: '寄送',
+    returns: '归还',
+    incidents: '异常事件',
     loans: '借用',
     samples: '样品',
     storage: '存储位置',
@@ -310,4 +313,5 @@ export const zhCN: Messages = {
   toast: { close: '关闭' },
   common: { close: '关闭', save: '保存', cancel: '取消', yes: '是', no: '否', required: '必填' },
   ...portalZh,
+  ...consoleZh,
 };

@@ -24,7 +24,7 @@ export default function LoansPage() {
         title={overdue ? t('loans.overdueTitle') : t('loans.title')}
         lead={t('loans.lead')}
         actions={
-          <div className="lang-switch" role="group" aria-label={t('loans.show')}>
+          <div className="segmented" role="group" aria-label={t('loans.show')}>
             <button type="button" aria-pressed={!overdue} onClick={() => setParams({})}>
               {t('loans.open')}
             </button>
@@ -133,6 +133,7 @@ function LoanPanel({ loan, onChange }: { loan: Loan; onChange(): void }) {
   const { t } = useTranslation();
   const { user } = useAuth();
   const mine = user?.id === loan.applicant.id && loan.state === 'open';
+  const manages = !!user?.roles.includes('curator') && loan.state === 'open';
   return (
     <section className="card" aria-labelledby={`loan-${loan.id}`}>
       <h2 id={`loan-${loan.id}`}>
@@ -190,6 +191,7 @@ function LoanPanel({ loan, onChange }: { loan: Loan; onChange(): void }) {
           </ul>
         </>
       )}
+      {manages && <ManageLoan loan={loan} onDone={onChange} />}
       {mine && (
         <div className="layout-2">
           <ReportForm loan={loan} onDone={onChange} />
@@ -297,5 +299,46 @@ function ReturnForm({ loan, onDone }: { loan: Loan; onDone(): void }) {
         />
       ))}
     </MiniForm>
+  );
+}
+
+/** The curator's side: move the due dates, and close the loan when the rules allow (the refusal names what is missing). */
+function ManageLoan({ loan, onDone }: { loan: Loan; onDone(): void }) {
+  const { t } = useTranslation();
+  const day = (iso: string) => iso.slice(0, 10);
+  const [dueAt, setDueAt] = useState(day(loan.dueAt));
+  const [reportDueAt, setReportDueAt] = useState(day(loan.reportDueAt));
+  const [note, setNote] = useState('');
+  const dates = useAction(onDone);
+  const closing = useAction(onDone);
+  const endOfDay = (date: string) => `${date}T23:59:59.000Z`;
+  const changes = {
+    ...(dueAt && dueAt !== day(loan.dueAt) ? { dueAt: endOfDay(dueAt) } : {}),
+    ...(reportDueAt && reportDueAt !== day(loan.reportDueAt) ? { reportDueAt: endOfDay(reportDueAt) } : {}),
+  };
+  const refusal = closing.error?.errors.length ? closing.error.errors : null;
+  return (
+    <section className="subform-group" aria-labelledby={`manage-${loan.id}`}>
+      <h3 id={`manage-${loan.id}`}>{t('desk.loan.manage')}</h3>
+      <div className="loan-manage">
+        <MiniForm title={t('desk.loan.extend')} error={dates.error} busy={dates.busy || Object.keys(changes).length === 0} submit={t('desk.loan.extend')} onSubmit={() => void dates.run(() => api.patch('/api/v1/loans/{id}', { path: { id: loan.id }, body: changes }), t('desk.loan.extended'))}>
+          <Field label={t('desk.loan.dueAt')} type="date" value={dueAt} onChange={(e) => setDueAt(e.target.value)} error={dates.error?.field('dueAt')} />
+          <Field label={t('desk.loan.reportDueAt')} type="date" value={reportDueAt} onChange={(e) => setReportDueAt(e.target.value)} error={dates.error?.field('reportDueAt')} />
+        </MiniForm>
+        <MiniForm title={t('desk.loan.close')} error={refusal ? null : closing.error} busy={closing.busy} submit={t('desk.loan.close')} onSubmit={() => void closing.run(() => api.post('/api/v1/loans/{id}/close', { path: { id: loan.id }, body: note.trim() ? { note: note.trim() } : {} }), t('desk.loan.closed'))}>
+          {refusal && (
+            <div className="form-error" role="alert">
+              {t('desk.loan.cannotClose')}
+              <ul>
+                {refusal.map((blocker, index) => (
+                  <li key={index}>{blocker.message}</li>
+                ))}
+              </ul>
+            </div>
+          )}
+          <Field label={t('desk.loan.closeNote')} value={note} onChange={(e) => setNote(e.target.value)} error={closing.error?.field('note')} />
+        </MiniForm>
+      </div>
+    </section>
   );
 }

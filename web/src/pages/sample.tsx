@@ -38,11 +38,16 @@ export default function SamplePage() {
       <PageHeader
         title={t('sample.title', { identifier: sample.identifier })}
         actions={
-          canSplit && (
-            <button type="button" className="button button-primary" onClick={() => setSplitting(true)}>
-              {t('sample.split')}
-            </button>
-          )
+          <>
+            <a className="button" href={`/api/v1/samples/labels.pdf?ids=${sample.id}`} target="_blank" rel="noreferrer" title={t('desk.labels.hint')}>
+              {t('desk.labels.one')}
+            </a>
+            {canSplit && (
+              <button type="button" className="button button-primary" onClick={() => setSplitting(true)}>
+                {t('sample.split')}
+              </button>
+            )}
+          </>
         }
       />
       <div className="layout-2">

@@ -27,6 +27,8 @@ export default function SamplesPage() {
   const [status, setStatus] = useState<'loading' | 'more' | 'ok' | 'error'>('loading');
   const [error, setError] = useState<unknown>(null);
   const [round, setRound] = useState(0);
+  // Samples ticked for a label sheet (kept across "load more"; cleared with a new search).
+  const [selected, setSelected] = useState<string[]>([]);
   const key = params.toString();
   const request = useRef(0);
 
@@ -50,6 +52,7 @@ export default function SamplesPage() {
 
   useEffect(() => {
     setRows([]);
+    setSelected([]);
     void load(null);
   }, [key, round]);
 
@@ -107,10 +110,27 @@ export default function SamplesPage() {
       {(status === 'ok' || status === 'more') && rows.length === 0 && <Empty>{filtered ? t('samples.empty') : t('samples.emptyAll')}</Empty>}
       {rows.length > 0 && status !== 'loading' && (
         <>
+          <div className="toolbar">
+            {selected.length > 0 ? (
+              <a className="button" href={`/api/v1/samples/labels.pdf?ids=${selected.join(',')}`} target="_blank" rel="noreferrer" title={t('desk.labels.hint')}>
+                {t('desk.labels.selected', { count: selected.length })}
+              </a>
+            ) : (
+              <span className="muted small">{t('desk.labels.hint')}</span>
+            )}
+          </div>
           <div className="table-wrap">
             <table className="table">
               <thead>
                 <tr>
+                  <th scope="col" className="select-cell">
+                    <input
+                      type="checkbox"
+                      aria-label={t('desk.labels.selectAll')}
+                      checked={rows.length > 0 && rows.every((sample) => selected.includes(sample.id))}
+                      onChange={(event) => setSelected(event.target.checked ? rows.map((sample) => sample.id).slice(0, 240) : [])}
+                    />
+                  </th>
                   <th scope="col">{t('samples.identifierCol')}</th>
                   <th scope="col">{t('samples.collection')}</th>
                   <th scope="col">{t('samples.kind')}</th>
@@ -122,6 +142,14 @@ export default function SamplesPage() {
               <tbody>
                 {rows.map((sample) => (
                   <tr key={sample.id}>
+                    <td className="select-cell">
+                      <input
+                        type="checkbox"
+                        aria-label={t('desk.labels.select', { identifier: sample.identifier })}
+                        checked={selected.includes(sample.id)}
+                        onChange={(event) => setSelected((all) => (event.target.checked ? [...all, sample.id].slice(0, 240) : all.filter((id) => id !== sample.id)))}
+                      />
+                    </td>
                     <th scope="row">
                       <Link className="mono" to={`/samples/${sample.id}`}>
                         {sample.identifier}

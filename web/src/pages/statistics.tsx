@@ -18,8 +18,9 @@ export default function StatisticsPage() {
   const { t } = useTranslation();
   const { user } = useAuth();
   const [params, setParams] = useSearchParams();
-  const [calls, reloadCalls] = useLoad((signal) => api.get('/api/v1/calls', { query: { limit: 100 }, signal }), [user?.id]);
-  const items = calls.status === 'ok' ? calls.data.items : [];
+  // The public catalog lists every batch past draft: the statistics page works signed out.
+  const [calls, reloadCalls] = useLoad((signal) => api.get('/api/v1/catalog', { signal }), [user?.id]);
+  const items = calls.status === 'ok' ? calls.data.calls : [];
   const linked = params.get('call');
   const selected = linked ?? items[0]?.id ?? '';
   return (
@@ -79,6 +80,7 @@ function CallFigures({ callId }: { callId: string }) {
         <InstitutionChart stats={stats} />
         <DirectionChart stats={stats} />
         <KindChart stats={stats} />
+        <DistributedByInstitutionChart stats={stats} />
       </div>
     </>
   );
@@ -118,8 +120,10 @@ function InstitutionChart({ stats }: { stats: CallStatistics }) {
   return (
     <section className="card" aria-labelledby="by-institution">
       <h2 id="by-institution">{t('stats.byInstitution')}</h2>
-      {rows.length === 0 ? (
-        <p className="muted">{t('stats.noByInstitution')}</p>
+      {!stats.byInstitution ? (
+        <p className="muted">{t('statsExtra.noByInstitutionYet')}</p>
+      ) : rows.length === 0 ? (
+        <p className="muted">{t('stats.noApplications')}</p>
       ) : (
         <>
           <Chart
@@ -195,6 +199,7 @@ function DirectionChart({ stats }: { stats: CallStatistics }) {
                   <th scope="col">{t('stats.direction')}</th>
                   <th scope="col" className="num">{t('stats.series.applications')}</th>
                   <th scope="col" className="num">{t('stats.series.approved')}</th>
+                  <th scope="col" className="num">{t('stats.series.distributed')}</th>
                 </tr>
               </thead>
               <tbody>
@@ -203,6 +208,9 @@ function DirectionChart({ stats }: { stats: CallStatistics }) {
                     <th scope="row">{row.direction}</th>
                     <td className="num">{row.applications}</td>
                     <td className="num">{row.approved}</td>
+                    <td className="num">
+                      <Quantity value={row.distributed} unit={stats.distributed.unit} />
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -257,6 +265,60 @@ function KindChart({ stats }: { stats: CallStatistics }) {
           </table>
         </>
       )}
+    </section>
+  );
+}
+
+/** What each institution received, from the executed allocations: exact strings in the table, bars only for the eye. */
+function DistributedByInstitutionChart({ stats }: { stats: CallStatistics }) {
+  const { t } = useTranslation();
+  const rows = (stats.byInstitution ?? []).filter((row) => !/^0(\.0+)?$/.test(row.distributed)).sort((a, b) => Number(b.distributed) - Number(a.distributed));
+  const unit = t(`units.${stats.distributed.unit}`);
+  if (!stats.byInstitution || Object.keys(stats.distributed.byKind).length === 0) return null;
+  const kinds = Object.keys(stats.distributed.byKind);
+  return (
+    <section className="card" aria-labelledby="distributed-by-institution">
+      <h2 id="distributed-by-institution">{t('statsExtra.distributedByInstitution')}</h2>
+      <Chart
+        label={t('statsExtra.distributedByInstitution')}
+        option={{
+          grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
+          legend: { top: 0 },
+          tooltip: { trigger: 'axis' },
+          xAxis: { type: 'value', name: unit },
+          yAxis: { type: 'category', data: rows.map((row) => row.name), inverse: true, axisLabel: { width: 170, overflow: 'break' } },
+          series: kinds.map((kind) => ({ name: kind, type: 'bar', stack: 'total', data: rows.map((row) => Number(row.distributedByKind[kind] ?? '0')) })),
+        }}
+      />
+      <table className="table table-compact">
+        <caption className="visually-hidden">{t('statsExtra.distributedByInstitution')}</caption>
+        <thead>
+          <tr>
+            <th scope="col">{t('stats.institution')}</th>
+            {kinds.map((kind) => (
+              <th key={kind} scope="col" className="num">
+                {kind}
+              </th>
+            ))}
+            <th scope="col" className="num">{t('stats.series.distributed')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row) => (
+            <tr key={row.institutionId}>
+              <th scope="row">{row.name}</th>
+              {kinds.map((kind) => (
+                <td key={kind} className="num">
+                  {row.distributedByKind[kind] ? <Quantity value={row.distributedByKind[kind]} unit={stats.distributed.unit} /> : '—'}
+                </td>
+              ))}
+              <td className="num">
+                <Quantity value={row.distributed} unit={stats.distributed.unit} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </section>
   );
 }
