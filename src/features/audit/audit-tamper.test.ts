@@ -14,7 +14,8 @@ import { createTestContext, engine, type TestContext } from '../../../test/harne
 import { unique } from '../../../test/factories.js';
 import { recordAudit } from './audit.service.js';
 import { sealAudit } from './audit.seal.js';
-import { verifyAudit } from './audit.verify.js';
+import type { AuditEventRow } from './audit.repository.js';
+import { toStored, verifyAudit } from './audit.verify.js';
 
 const actor: Actor = { ...systemActor, userId: crypto.randomUUID() };
 
@@ -34,41 +35,16 @@ async function asSuperuser(db: DB, fn: (tx: Tx) => Promise<unknown>): Promise<vo
   });
 }
 
-interface Row {
-  id: string;
-  seq: string;
-  occurred_at: Date;
-  actor_id: string | null;
-  action: string;
-  entity_type: string;
-  entity_id: string | null;
-  data: Record<string, unknown>;
-  request_id: string | null;
-  prev_hash: string;
-  hash: string;
-}
-
-async function rows(db: DB, stream: string): Promise<Row[]> {
-  return (await db.selectFrom('audit_events').selectAll().where('stream', '=', stream).orderBy('seq').execute()) as Row[];
+async function rows(db: DB, stream: string): Promise<AuditEventRow[]> {
+  return (await db.selectFrom('audit_events').selectAll().where('stream', '=', stream).orderBy('seq').execute()) as AuditEventRow[];
 }
 
 /** Recomputes a stream's hashes from seq `from` on, as a forger who read audit-chain.ts would. */
 async function rehash(tx: Tx, stream: string, from: number): Promise<void> {
-  const all = (await tx.selectFrom('audit_events').selectAll().where('stream', '=', stream).orderBy('seq').execute()) as Row[];
+  const all = (await tx.selectFrom('audit_events').selectAll().where('stream', '=', stream).orderBy('seq').execute()) as AuditEventRow[];
   let prev = all[from - 2]?.hash ?? '0'.repeat(64);
   for (const row of all.slice(from - 1)) {
-    const hash = eventHash(prev, {
-      id: row.id,
-      stream,
-      seq: BigInt(row.seq),
-      occurredAt: row.occurred_at.toISOString(),
-      actorId: row.actor_id,
-      action: row.action,
-      entityType: row.entity_type,
-      entityId: row.entity_id,
-      data: row.data,
-      requestId: row.request_id,
-    });
+    const hash = eventHash(prev, toStored(row));
     await tx.updateTable('audit_events').set({ prev_hash: prev, hash }).where('id', '=', row.id).execute();
     prev = hash;
   }

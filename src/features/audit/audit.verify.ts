@@ -140,7 +140,8 @@ async function walkEvents(db: DB, keep: (finding: Finding) => void, pageSize: nu
   }
 }
 
-function toStored(row: AuditEventRow) {
+/** A stored row in the shape the chain hashes (core/audit-chain.ts). */
+export function toStored(row: AuditEventRow) {
   return {
     id: row.id,
     stream: row.stream,
