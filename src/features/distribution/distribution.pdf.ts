@@ -1,12 +1,45 @@
 /**
  * Printed documents of a shipment: the packing list and the label sheet (one
- * DataMatrix per sample with its identifier). pdf-lib's standard fonts encode
- * only WinAnsi, and no font embedder is installed, so text outside it (Chinese
- * names, for instance) is written as Unicode code points ([U+5F20 U+6587])
- * rather than dropped or crashing; the JSON answers carry the original text.
+ * DataMatrix per sample with its identifier).
+ *
+ * Fonts. pdf-lib's standard fonts encode only WinAnsi, so for Chinese names,
+ * institutions and sample kinds (张文, 中国科学院…, 钻取样) a TrueType CJK font
+ * is embedded through @pdf-lib/fontkit, subset to the glyphs the document uses
+ * (a few kB per document instead of megabytes). The font is the file named by
+ * SAMPLEBANK_PDF_FONT, else the first of a few well-known system paths
+ * (WenQuanYi Micro Hei from Debian's fonts-wqy-microhei first; see
+ * docs/decisions.md). CJK fonts with CID-keyed PostScript (CFF) outlines, such
+ * as Noto Sans CJK, are refused: fontkit's subsetter writes them broken.
+ *
+ * A string the standard font can encode entirely is still drawn in Helvetica
+ * (and Helvetica-Bold): a document in Latin script stays exactly as it was, with
+ * a real bold face and no embedded font, and Latin column titles keep one look
+ * on every page. Only a string with text outside WinAnsi is drawn, whole, in
+ * the embedded font (bold is simulated by stroking the outline, as the CJK
+ * fonts ship one weight), and the font is embedded only when the shipment has
+ * such text.
+ *
+ * Without a usable font (none installed, or a SAMPLEBANK_PDF_FONT that cannot
+ * be read) a warning is emitted once and text outside the font is written as
+ * Unicode code points ([U+5F20 U+6587]) rather than dropped or crashing; the
+ * JSON answers always carry the original text.
  */
+import { readFile } from 'node:fs/promises';
+import fontkit from '@pdf-lib/fontkit';
 import bwipjs from 'bwip-js';
-import { PDFDocument, StandardFonts, rgb, type PDFFont, type PDFPage } from 'pdf-lib';
+import {
+  PDFDocument,
+  StandardFonts,
+  TextRenderingMode,
+  popGraphicsState,
+  pushGraphicsState,
+  rgb,
+  setLineWidth,
+  setStrokingColor,
+  setTextRenderingMode,
+  type PDFFont,
+  type PDFPage,
+} from 'pdf-lib';
 
 export interface PrintableItem {
   identifier: string;
@@ -61,28 +94,191 @@ export function pdfSafe(text: string, supported: ReadonlySet<number>): string {
   return out;
 }
 
+type FontkitFont = ReturnType<typeof fontkit.create>;
+type PdfFontkit = Parameters<PDFDocument['registerFontkit']>[0];
+
+/** A font for text outside WinAnsi, read and parsed once per process (re-parsing a CJK font costs more than the rest of a document). */
+export interface UnicodeFont {
+  path: string;
+  /** PostScript name of the face used (a collection's first non-monospaced face, a simplified-Chinese one when named so). */
+  name: string;
+  supported: ReadonlySet<number>;
+  bytes: Uint8Array;
+  /** Hands pdf-lib the parsed font instead of letting it parse the file again for every document. */
+  kit: PdfFontkit;
+}
+
+const windowsFonts = `${process.env.SystemRoot ?? 'C:\\Windows'}\\Fonts`;
+
+/** Tried in order when SAMPLEBANK_PDF_FONT is unset; all have TrueType outlines, which subset correctly. */
+export const WELL_KNOWN_PDF_FONTS: readonly string[] = [
+  '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc', // Debian/Ubuntu fonts-wqy-microhei
+  '/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc', // Debian/Ubuntu fonts-wqy-zenhei
+  '/usr/share/fonts/wqy-microhei/wqy-microhei.ttc', // Fedora wqy-microhei-fonts
+  '/System/Library/Fonts/STHeiti Medium.ttc', // macOS
+  '/System/Library/Fonts/Supplemental/Arial Unicode.ttf', // macOS 10.15 and later
+  '/Library/Fonts/Arial Unicode.ttf', // older macOS
+  `${windowsFonts}\\msyh.ttc`, // Windows: Microsoft YaHei
+  `${windowsFonts}\\simsun.ttc`, // Windows: SimSun
+];
+
+interface FontCollection {
+  fonts: FontkitFont[];
+}
+
+function isCollection(value: unknown): value is FontCollection {
+  return typeof value === 'object' && value !== null && Array.isArray((value as { fonts?: unknown }).fonts);
+}
+
+async function loadFont(path: string): Promise<UnicodeFont> {
+  const bytes: Uint8Array = await readFile(path);
+  const parsed: unknown = fontkit.create(bytes);
+  let font: FontkitFont;
+  if (isCollection(parsed)) {
+    const faces = parsed.fonts.filter((f) => !/mono/i.test(f.postscriptName ?? ''));
+    const face = faces.find((f) => /(?:SC|CJKsc)(?:-|$)/.test(f.postscriptName ?? '')) ?? faces[0] ?? parsed.fonts[0];
+    if (!face) throw new Error('the font collection has no face');
+    font = face;
+  } else font = parsed as FontkitFont;
+  const tables = (font as unknown as { directory: { tables: Record<string, unknown> } }).directory.tables;
+  const cff = tables['CFF '] ? (font as unknown as { 'CFF ': { isCIDFont?: boolean } })['CFF '] : null;
+  if (tables.CFF2 || cff?.isCIDFont) {
+    throw new Error('it has CID-keyed PostScript (CFF) outlines, which the PDF subsetter writes broken; use a TrueType font such as WenQuanYi Micro Hei (fonts-wqy-microhei)');
+  }
+  if (!font.hasGlyphForCodePoint(0x41)) throw new Error('it has no Latin letters');
+  const kit = { create: () => font } as unknown as PdfFontkit;
+  return { path, name: font.postscriptName ?? path, supported: new Set(font.characterSet), bytes, kit };
+}
+
+const warned = new Set<string>();
+function warnOnce(message: string): void {
+  if (warned.has(message)) return;
+  warned.add(message);
+  process.emitWarning(message, { code: 'SAMPLEBANK_PDF_FONT' });
+}
+
+function reason(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  if (code === 'ENOENT') return 'no such file';
+  return error instanceof Error ? error.message : String(error);
+}
+
+const FALLBACK = 'PDFs print text outside WinAnsi (Latin-1) as Unicode code points ([U+5F20 U+6587])';
+
+async function findFont(configured: string): Promise<UnicodeFont | null> {
+  if (configured) {
+    // An explicit choice that fails is reported, not silently replaced by another font.
+    try {
+      return await loadFont(configured);
+    } catch (error) {
+      warnOnce(`SAMPLEBANK_PDF_FONT=${configured} cannot be used (${reason(error)}); ${FALLBACK}.`);
+      return null;
+    }
+  }
+  for (const path of WELL_KNOWN_PDF_FONTS) {
+    try {
+      return await loadFont(path);
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'ENOENT') warnOnce(`PDF font ${path} cannot be used (${reason(error)}).`);
+    }
+  }
+  warnOnce(`No CJK font found for PDFs (set SAMPLEBANK_PDF_FONT to a TrueType font, or install fonts-wqy-microhei); ${FALLBACK}.`);
+  return null;
+}
+
+const fonts = new Map<string, Promise<UnicodeFont | null>>();
+const configuredFont = (env: NodeJS.ProcessEnv) => env.SAMPLEBANK_PDF_FONT?.trim() ?? '';
+
+/**
+ * The font for text outside WinAnsi: SAMPLEBANK_PDF_FONT, else the first usable
+ * of WELL_KNOWN_PDF_FONTS, else null (with one warning). Looked up when a
+ * document first needs it and kept for the process, per value of the variable.
+ */
+export function pdfUnicodeFont(env: NodeJS.ProcessEnv = process.env): Promise<UnicodeFont | null> {
+  const configured = configuredFont(env);
+  let found = fonts.get(configured);
+  if (!found) {
+    found = findFont(configured);
+    fonts.set(configured, found);
+  }
+  return found;
+}
+
+/** Whether the standard font draws every character of `text` as it is. */
+function encodable(text: string, supported: ReadonlySet<number>): boolean {
+  for (const char of text.normalize('NFC')) {
+    const code = char.codePointAt(0)!;
+    if (code !== 0x09 && code !== 0x0a && code !== 0x0d && !(code >= 0x20 && supported.has(code))) return false;
+  }
+  return true;
+}
+
 interface Writer {
   font: PDFFont;
   bold: PDFFont;
-  safe(text: string): string;
+  standard: ReadonlySet<number>;
+  /** Embedded (subset) for documents with text outside WinAnsi, when a font is available. */
+  unicode: { font: PDFFont; supported: ReadonlySet<number> } | null;
 }
 
-async function writer(doc: PDFDocument): Promise<Writer> {
+/** Whether a build may use the Unicode font, and the font it used. */
+interface FontUse {
+  allow: boolean;
+  used?: UnicodeFont;
+}
+
+async function writer(doc: PDFDocument, shipment: PrintableShipment, use: FontUse): Promise<Writer> {
   const font = await doc.embedFont(StandardFonts.Helvetica);
   const bold = await doc.embedFont(StandardFonts.HelveticaBold);
-  const supported = new Set(font.getCharacterSet());
-  return { font, bold, safe: (text) => pdfSafe(text, supported) };
+  const standard = new Set(font.getCharacterSet());
+  let unicode: Writer['unicode'] = null;
+  // Every string printed comes from the shipment (the rest is ASCII), so its JSON tells whether the font is needed.
+  if (use.allow && !encodable(JSON.stringify(shipment), standard)) {
+    const loaded = await pdfUnicodeFont();
+    if (loaded) {
+      use.used = loaded;
+      doc.registerFontkit(loaded.kit);
+      unicode = { font: await doc.embedFont(loaded.bytes, { subset: true }), supported: loaded.supported };
+    }
+  }
+  return { font, bold, standard, unicode };
 }
 
-/** Draws text cut to a width (with an ellipsis) so a long name never runs over the next column. */
-function drawFitted(page: PDFPage, w: Writer, text: string, options: { x: number; y: number; size: number; maxWidth: number; bold?: boolean }): void {
-  const font = options.bold ? w.bold : w.font;
-  let value = w.safe(text);
-  if (font.widthOfTextAtSize(value, options.size) > options.maxWidth) {
-    while (value.length > 1 && font.widthOfTextAtSize(`${value}...`, options.size) > options.maxWidth) value = value.slice(0, -1);
-    value = `${value}...`;
+/**
+ * Builds with the Unicode font; should that font make pdf-lib fail, warns, stops
+ * using the font for this process and builds again without it.
+ */
+async function withFontFallback(build: (use: FontUse) => Promise<Uint8Array>): Promise<Uint8Array> {
+  const use: FontUse = { allow: true };
+  try {
+    return await build(use);
+  } catch (error) {
+    if (!use.used) throw error;
+    const content = await build({ allow: false });
+    fonts.set(configuredFont(process.env), Promise.resolve(null));
+    warnOnce(`PDF font ${use.used.path} failed (${reason(error)}); ${FALLBACK}.`);
+    return content;
   }
+}
+
+/**
+ * Draws text cut to a width (with an ellipsis) so a long name never runs over
+ * the next column: in Helvetica when it can, else whole in the Unicode font.
+ */
+function drawFitted(page: PDFPage, w: Writer, text: string, options: { x: number; y: number; size: number; maxWidth: number; bold?: boolean }): void {
+  const unicode = w.unicode && !encodable(text, w.standard) ? w.unicode : null;
+  const font = unicode ? unicode.font : options.bold ? w.bold : w.font;
+  const chars = [...pdfSafe(text, unicode ? unicode.supported : w.standard)];
+  let value = chars.join('');
+  if (font.widthOfTextAtSize(value, options.size) > options.maxWidth) {
+    while (chars.length > 1 && font.widthOfTextAtSize(`${chars.join('')}...`, options.size) > options.maxWidth) chars.pop();
+    value = `${chars.join('')}...`;
+  }
+  // The CJK fonts have one weight: bold is the outline stroked as well as filled.
+  const fauxBold = unicode !== null && options.bold === true;
+  if (fauxBold) page.pushOperators(pushGraphicsState(), setTextRenderingMode(TextRenderingMode.FillAndOutline), setLineWidth(options.size * 0.035), setStrokingColor(rgb(0, 0, 0)));
   page.drawText(value, { x: options.x, y: options.y, size: options.size, font, color: rgb(0, 0, 0) });
+  if (fauxBold) page.pushOperators(popGraphicsState());
 }
 
 const A4: [number, number] = [595.28, 841.89];
@@ -93,11 +289,15 @@ function iso(date: Date | null): string {
 }
 
 export async function packingListPdf(shipment: PrintableShipment): Promise<Uint8Array> {
+  return withFontFallback((use) => buildPackingList(shipment, use));
+}
+
+async function buildPackingList(shipment: PrintableShipment, use: FontUse): Promise<Uint8Array> {
   const doc = await PDFDocument.create();
   doc.setTitle(`Packing list ${shipment.reference}`);
   doc.setProducer('SampleBank');
   doc.setCreationDate(shipment.createdAt);
-  const w = await writer(doc);
+  const w = await writer(doc, shipment, use);
   const width = A4[0] - 2 * MARGIN;
   let page = doc.addPage(A4);
   let y = A4[1] - MARGIN;
@@ -172,11 +372,15 @@ const LABEL = { cols: 3, rows: 8, width: 178, height: 96, gapX: 6, gapY: 4 };
 
 /** A4 sheets of labels, 24 a page: DataMatrix of the identifier, the identifier, kind, quantity and shipment. */
 export async function labelsPdf(shipment: PrintableShipment): Promise<Uint8Array> {
+  return withFontFallback((use) => buildLabels(shipment, use));
+}
+
+async function buildLabels(shipment: PrintableShipment, use: FontUse): Promise<Uint8Array> {
   const doc = await PDFDocument.create();
   doc.setTitle(`Labels ${shipment.reference}`);
   doc.setProducer('SampleBank');
   doc.setCreationDate(shipment.createdAt);
-  const w = await writer(doc);
+  const w = await writer(doc, shipment, use);
   const perPage = LABEL.cols * LABEL.rows;
   const left = (A4[0] - (LABEL.cols * LABEL.width + (LABEL.cols - 1) * LABEL.gapX)) / 2;
   const top = A4[1] - (A4[1] - (LABEL.rows * LABEL.height + (LABEL.rows - 1) * LABEL.gapY)) / 2;
