@@ -3,6 +3,7 @@
  * from the README). Starts the real server over a fresh in-memory database
  * with a small lunar scene, on port 4700 (SCREENSHOT_PORT to change), and
  * drives Debian's Chromium. Run: npm run build:web && npx tsx scripts/screenshots.ts
+ * (SCREENSHOTS=returns,incidents … to regenerate only those).
  */
 import crypto from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -56,12 +57,13 @@ async function main(): Promise<void> {
   ];
   const shots: Shot[] = [
     { name: 'sign-in', as: null, path: '/sign-in', ready: idle },
-    { name: 'catalog', as: seed.curator, path: '/', ready: idle },
+    // The public pages, as a signed-out visitor sees them.
+    { name: 'catalog', as: null, path: '/', ready: idle },
     // The console pages need the inventory API; without it they would only say "not available yet".
     ...(seed.inventoryApi ? consoleShots : []),
     {
       name: 'statistics',
-      as: seed.chair,
+      as: null,
       path: seed.callId ? `/statistics?call=${seed.callId}` : '/statistics',
       ready: async (page) => {
         await idle(page);
@@ -76,16 +78,20 @@ async function main(): Promise<void> {
     ...(scene.allocation ? [{ name: 'allocation', as: seed.chair, path: `/committee/${seed.callId}/allocation`, ready: idle }] : []),
     ...(scene.shipmentId ? [{ name: 'shipment', as: seed.curator, path: `/shipments/${scene.shipmentId}`, ready: idle }] : []),
     { name: 'shipments', as: seed.curator, path: '/shipments', ready: idle },
+    { name: 'returns', as: seed.curator, path: '/returns', ready: idle },
+    { name: 'incidents', as: seed.curator, path: '/incidents', ready: idle },
+    ...(scene.loanApplicationId ? [{ name: 'loan', as: seed.curator, path: `/applications/${scene.loanApplicationId}`, ready: idle }] : []),
     { name: 'import', as: seed.curator, path: '/import', ready: idle },
     { name: 'audit', as: seed.auditor, path: '/audit', ready: idle },
     { name: 'not-allowed', as: seed.applicant, path: '/samples', ready: idle },
     { name: 'account', as: seed.curator, path: '/account', ready: idle },
   ];
 
+  const only = process.env.SCREENSHOTS?.split(',').map((name) => name.trim()).filter(Boolean);
   const browser: Browser = await launch();
   try {
     for (const language of ['zh-CN', 'en'] as const) {
-      for (const shot of shots) {
+      for (const shot of shots.filter((candidate) => !only || only.includes(candidate.name))) {
         const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, deviceScaleFactor: 1, locale: language === 'en' ? 'en-US' : 'zh-CN' });
         await context.addInitScript({ content: `localStorage.setItem('samplebank.language', '${language}')` });
         if (shot.as) {
@@ -111,26 +117,37 @@ async function main(): Promise<void> {
 /**
  * Moves the seeded batch on so the later pages have something to show: a
  * reviewer's assignment, an allocation proposal, and (when the allocation
- * API is there) an executed allocation with a shipment on its way.
+ * API is there) an executed allocation with one shipment on its way and
+ * another received short (an incident), its loan with material on the way back.
  */
-async function advance(base: string, seed: Seed): Promise<{ applicationId: string | null; reviewId: string | null; allocation: boolean; shipmentId: string | null }> {
+async function advance(base: string, seed: Seed): Promise<{ applicationId: string | null; reviewId: string | null; allocation: boolean; shipmentId: string | null; loanApplicationId: string | null }> {
   const as = async <T>(who: SeedUser, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
     const headers = { ...who.headers, 'idempotency-key': crypto.randomUUID(), ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
     const response = await fetch(`${base}/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     const text = await response.text();
     return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
   };
-  const scene = { applicationId: null as string | null, reviewId: null as string | null, allocation: false, shipmentId: null as string | null };
+  const scene = { applicationId: null as string | null, reviewId: null as string | null, allocation: false, shipmentId: null as string | null, loanApplicationId: null as string | null };
   if (!seed.callId) return scene;
   const mine = await as<{ items: Array<{ id: string; state: string }> }>(seed.applicant, 'GET', '/applications?mine=true');
   await as(seed.chair, 'POST', `/calls/${seed.callId}/assignments/auto`, {});
   scene.reviewId = (await as<{ items: Array<{ id: string }> }>(seed.reviewer, 'GET', '/reviews')).body.items[0]?.id ?? null;
   const proposed = await as<{ id: string }>(seed.chair, 'POST', `/calls/${seed.callId}/allocations`, { timeLimitSeconds: 10 });
   scene.allocation = proposed.status === 201;
+  if (!scene.allocation) console.warn(`no allocation for the later pages: ${proposed.status} ${JSON.stringify(proposed.body).slice(0, 300)}`);
   if (scene.allocation) {
-    await as(seed.chair, 'POST', `/calls/${seed.callId}/transitions`, { to: 'decided' });
-    await as(seed.chair, 'POST', `/allocations/${proposed.body.id}/approve`);
-    await as(seed.chair, 'POST', `/allocations/${proposed.body.id}/execute`);
+    // The batch is decided once every application is: the one the seed left open is declined.
+    const all = await as<{ items: Array<{ id: string; state: string }> }>(seed.chair, 'GET', `/applications?callId=${seed.callId}&limit=100`);
+    for (const open of all.body.items.filter((application) => application.state === 'in_review' || application.state === 'submitted')) {
+      await as(seed.chair, 'POST', `/applications/${open.id}/decision`, { outcome: 'rejected', rationale: 'Outside the priorities of this batch' });
+    }
+    for (const [step, response] of [
+      ['decide', await as(seed.chair, 'POST', `/calls/${seed.callId}/transitions`, { to: 'decided' })],
+      ['approve', await as(seed.chair, 'POST', `/allocations/${proposed.body.id}/approve`)],
+      ['execute', await as(seed.chair, 'POST', `/allocations/${proposed.body.id}/execute`)],
+    ] as const) {
+      if (response.status !== 200) console.warn(`${step}: ${response.status} ${JSON.stringify(response.body).slice(0, 300)}`);
+    }
     const allocated = mine.body.items.find((application) => application.state === 'approved');
     if (allocated) {
       const shipment = await as<{ id: string }>(seed.curator, 'POST', '/shipments', { applicationId: allocated.id });
@@ -140,9 +157,37 @@ async function advance(base: string, seed: Seed): Promise<{ applicationId: strin
         await as(seed.curator, 'POST', `/shipments/${shipment.body.id}/dispatch`, { courier: 'China Post EMS', trackingNumber: 'EE123456789CN' });
       }
     }
+    await receivedShortAndReturned(as, seed, mine.body.items.filter((application) => application.state === 'approved' && application.id !== allocated?.id), scene);
   }
   scene.applicationId = mine.body.items.find((application) => application.state !== 'draft')?.id ?? null;
   return scene;
+}
+
+type As = <T>(who: SeedUser, method: string, path: string, body?: unknown) => Promise<{ status: number; body: T }>;
+
+/** A second approved application: shipped, received with one piece short (an incident), and part of it sent back (a return on its way). */
+async function receivedShortAndReturned(as: As, seed: Seed, candidates: Array<{ id: string }>, scene: { loanApplicationId: string | null }): Promise<void> {
+  const application = candidates[0];
+  if (!application) return;
+  const shipment = await as<{ id: string }>(seed.curator, 'POST', '/shipments', { applicationId: application.id });
+  if (shipment.status !== 201) return;
+  await as(seed.curator, 'POST', `/shipments/${shipment.body.id}/pack`);
+  const sent = await as<{ items: Array<{ sampleId: string; quantity: string }> }>(seed.curator, 'POST', `/shipments/${shipment.body.id}/dispatch`, { courier: 'SF Express', trackingNumber: 'SF1402339876' });
+  const [first, ...rest] = sent.body.items;
+  if (!first) return;
+  const units = BigInt(first.quantity.replace('.', '')) - 25n;
+  const digits = units.toString().padStart(5, '0');
+  const short = `${digits.slice(0, -4)}.${digits.slice(-4)}`;
+  await as(seed.applicant, 'POST', `/shipments/${shipment.body.id}/receipt`, {
+    items: [{ sampleId: first.sampleId, quantity: short, condition: 'intact', note: 'vial lighter than labelled' }, ...rest.map((item) => ({ sampleId: item.sampleId, quantity: item.quantity, condition: 'intact' }))],
+  });
+  const loans = await as<{ items: Array<{ id: string; samples: Array<{ sampleId: string; held: string }> }> }>(seed.applicant, 'GET', `/loans?applicationId=${application.id}`);
+  const loan = loans.body.items[0];
+  if (!loan) return;
+  scene.loanApplicationId = application.id;
+  await as(seed.applicant, 'POST', `/loans/${loan.id}/reports`, { summary: 'Pb-Pb ages of about 2.0 Ga for the basalt clasts.' });
+  const held = loan.samples.find((sample) => sample.held !== '0.0000');
+  if (held) await as(seed.applicant, 'POST', `/loans/${loan.id}/returns`, { items: [{ sampleId: held.sampleId, quantity: '0.1000', note: 'unused chips' }] });
 }
 
 await main();
