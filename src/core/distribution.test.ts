@@ -25,10 +25,11 @@ describe('distribution rules', () => {
   });
 
   it('lists every blocker of a loan closing', () => {
-    const open = { state: 'open' as const, dueAt: new Date(), reportDueAt: new Date(), reports: 0, outstanding: 1_234n, openIncidents: 1, shipmentsInTransit: 1 };
-    expect(closeBlockers(open, fmt).map((b) => b.field)).toEqual(['shipments', 'outstanding', 'reports', 'incidents']);
-    expect(closeBlockers(open, fmt)[1]!.message).toBe('0.1234 is neither returned nor reported consumed');
-    expect(closeBlockers({ ...open, reports: 2, outstanding: 0n, openIncidents: 0, shipmentsInTransit: 0 }, fmt)).toEqual([]);
+    const open = { state: 'open' as const, dueAt: new Date(), reportDueAt: new Date(), reports: 0, outstanding: 1_234n, openIncidents: 1, shipmentsInTransit: 1, returnsInTransit: 2 };
+    expect(closeBlockers(open, fmt).map((b) => b.field)).toEqual(['shipments', 'returns', 'outstanding', 'reports', 'incidents']);
+    expect(closeBlockers(open, fmt)[1]!.message).toBe('2 return(s) not yet received back into custody');
+    expect(closeBlockers(open, fmt)[2]!.message).toBe('0.1234 is neither returned nor reported consumed');
+    expect(closeBlockers({ ...open, reports: 2, outstanding: 0n, openIncidents: 0, shipmentsInTransit: 0, returnsInTransit: 0 }, fmt)).toEqual([]);
   });
 
   it('reminds within the window only', () => {

@@ -51,6 +51,8 @@ export interface LoanFacts {
   openIncidents: number;
   /** Shipments for the application not yet received. */
   shipmentsInTransit: number;
+  /** Returns the recipient sent back that the curator has not yet received into custody. */
+  returnsInTransit: number;
 }
 
 export interface Overdue {
@@ -77,6 +79,7 @@ export function closeBlockers(loan: LoanFacts, format: (units: bigint) => string
   const blockers: FieldError[] = [];
   if (loan.state !== 'open') blockers.push({ field: 'state', message: 'is already closed' });
   if (loan.shipmentsInTransit > 0) blockers.push({ field: 'shipments', message: `${loan.shipmentsInTransit} shipment(s) not yet received` });
+  if (loan.returnsInTransit > 0) blockers.push({ field: 'returns', message: `${loan.returnsInTransit} return(s) not yet received back into custody` });
   if (loan.outstanding > 0n) blockers.push({ field: 'outstanding', message: `${format(loan.outstanding)} is neither returned nor reported consumed` });
   if (loan.reports === 0) blockers.push({ field: 'reports', message: 'no result report has been filed' });
   if (loan.openIncidents > 0) blockers.push({ field: 'incidents', message: `${loan.openIncidents} incident(s) await the curator` });

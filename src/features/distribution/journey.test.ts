@@ -89,6 +89,8 @@ describe(`from allocation to closed loans on ${engine}`, () => {
       json(await as(who, 'POST', `/loans/${loan.id}/consumptions`, { items: [{ sampleId: first!.sampleId, quantity: half, note: 'destructive analysis' }] }, `c-${id}`), 201);
       const left = json<LoanView>(await as(who, 'GET', `/loans/${loan.id}`), 200).samples.find((s) => s.sampleId === first!.sampleId)!.held;
       json(await as(who, 'POST', `/loans/${loan.id}/returns`, { items: [{ sampleId: first!.sampleId, quantity: left }, ...rest.map((s) => ({ sampleId: s.sampleId, quantity: s.held }))] }, `r-${id}`), 201);
+      const back = json<LoanView>(await as(world.curator, 'GET', `/loans/${loan.id}`), 200).entries.filter((e) => e.kind === 'return' && e.receivedAt === null);
+      for (const entry of back) json(await as(world.curator, 'POST', `/loans/returns/${entry.id}/receipt`, { condition: 'intact' }), 200);
       const closed = json<LoanView>(await as(world.curator, 'POST', `/loans/${loan.id}/close`, {}), 200);
       expect(closed).toMatchObject({ state: 'closed', outstanding: '0.0000', applicationState: 'closed' });
     }

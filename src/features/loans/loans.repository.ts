@@ -260,6 +260,18 @@ export const loansRepository = {
     return Number(row.n);
   },
 
+  /** Returns declared by the recipient whose arrival the curator has not recorded yet. */
+  async returnsInTransit(db: Executor, loanId: string): Promise<number> {
+    const row = await db
+      .selectFrom('loan_entries')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('loan_id', '=', loanId)
+      .where('kind', '=', 'return')
+      .where('received_at', 'is', null)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  },
+
   async outstanding(db: Executor, loanId: string): Promise<bigint> {
     const row = await db
       .selectFrom('loan_samples as ls')

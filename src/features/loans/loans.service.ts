@@ -174,6 +174,7 @@ export function createLoansService(db: DB, deps: { applications: ApplicationsSer
         outstanding,
         openIncidents: await distribution.openIncidentCount(row.application_id, executor),
         shipmentsInTransit: await distribution.pendingShipmentCount(row.application_id, executor),
+        returnsInTransit: myEntries.filter((e) => e.kind === 'return' && e.received_at === null).length,
       };
       const person = people.find((p) => p.id === row.applicant_id);
       views.push({
@@ -502,6 +503,7 @@ export function createLoansService(db: DB, deps: { applications: ApplicationsSer
           outstanding: await repo.outstanding(tx, id),
           openIncidents: await distribution.openIncidentCount(loan.application_id, tx),
           shipmentsInTransit: await distribution.pendingShipmentCount(loan.application_id, tx),
+          returnsInTransit: await repo.returnsInTransit(tx, id),
         };
         const blockers = closeBlockers(facts, (u) => `${formatQuantity(u, app.scale)} ${app.unit}`);
         if (blockers.length) throw new DomainError('invalid-state', `The loan cannot close yet: ${blockers.map((b) => `${b.field} ${b.message}`).join('; ')}`, { errors: blockers });

@@ -51,6 +51,12 @@ describe(`loans on ${engine}`, () => {
     () => server,
     () => world,
   );
+  /** The curator records the arrival of every return of the loan still in transit, as declared. */
+  const receiveReturns = async (loanId: string) => {
+    const pending = json<LoanView>(await get(world.curator, `/loans/${loanId}`), 200).entries.filter((e) => e.kind === 'return' && e.receivedAt === null);
+    expect(pending.length).toBeGreaterThan(0);
+    for (const entry of pending) json(await post(world.curator, `/loans/returns/${entry.id}/receipt`, { condition: 'intact' }), 200);
+  };
   const applicationState = async (id: string) => json<{ state: string }>(await get(world.chair, `/applications/${id}`), 200).state;
 
   it('lists returns in transit on the returns desk; the curator records their receipt once, with what was found', async () => {
@@ -127,20 +133,27 @@ describe(`loans on ${engine}`, () => {
     await expect(inTransaction(server.context.handle.db, (tx) => ledger.reserve(tx, { actor: systemActor }, returned.id, { quantity: 1n }))).rejects.toMatchObject({ code: 'invalid-state' });
 
     const refused = problem(await post(world.curator, `/loans/${loan.id}/close`, {}), 409, 'invalid-state');
-    expect(refused.errors).toEqual([{ field: 'outstanding', message: '0.6500 g is neither returned nor reported consumed' }]);
+    expect(refused.errors).toEqual([
+      { field: 'returns', message: '1 return(s) not yet received back into custody' },
+      { field: 'outstanding', message: '0.6500 g is neither returned nor reported consumed' },
+    ]);
     expect(problem(await post(alice, `/loans/${loan.id}/returns`, { items: [{ sampleId: big!.sampleId, quantity: '0.2501' }] }), 409, 'insufficient-quantity').errors[0]!.field).toBe('items.0.quantity');
 
     const all = json<LoanView>(
       await post(alice, `/loans/${loan.id}/returns`, { items: [{ sampleId: big!.sampleId, quantity: '0.2500' }, { sampleId: small!.sampleId, quantity: '0.4000', condition: 'damaged' }] }),
       201,
     );
-    expect(all).toMatchObject({ loaned: '1.4000', returned: '1.1500', consumed: '0.2500', adjusted: '0.0000', outstanding: '0.0000', blockers: [] });
+    expect(all).toMatchObject({ loaned: '1.4000', returned: '1.1500', consumed: '0.2500', adjusted: '0.0000', outstanding: '0.0000', blockers: [{ field: 'returns', message: '3 return(s) not yet received back into custody' }] });
     expect(all.samples.map((s) => [s.held, s.state])).toEqual([
       ['0.0000', 'returned'],
       ['0.0000', 'returned'],
     ]);
 
     problem(await post(alice, `/loans/${loan.id}/close`, {}), 403, 'forbidden');
+    // Every gram is accounted for on paper, but the returns are still on their way back: not closable yet.
+    const inTransit = problem(await post(world.curator, `/loans/${loan.id}/close`, {}), 409, 'invalid-state');
+    expect(inTransit.errors).toEqual([{ field: 'returns', message: '3 return(s) not yet received back into custody' }]);
+    await receiveReturns(loan.id);
     const closed = json<LoanView>(await post(world.curator, `/loans/${loan.id}/close`, { note: 'All accounted for' }), 200);
     expect(closed).toMatchObject({ state: 'closed', closeNote: 'All accounted for', applicationState: 'closed' });
     expect(await applicationState(applicationId)).toBe('closed');
@@ -149,7 +162,7 @@ describe(`loans on ${engine}`, () => {
 
     for (const item of shipment.items) expect(await lineageViolations(server.context, item.sampleId)).toEqual([]);
     const audit = await server.context.handle.db.selectFrom('audit_events').select('action').where('stream', '=', `loan:${loan.id}`).orderBy('seq').execute();
-    expect(audit.map((a) => a.action)).toEqual(['loan.open', 'loan.report', 'loan.publication', 'loan.consume', 'loan.return', 'loan.return', 'loan.close']);
+    expect(audit.map((a) => a.action)).toEqual(['loan.open', 'loan.report', 'loan.publication', 'loan.consume', 'loan.return', 'loan.return', 'loan.return.receive', 'loan.return.receive', 'loan.return.receive', 'loan.close']);
     const transitions = await server.context.handle.db.selectFrom('audit_events').select('data').where('stream', '=', `application:${applicationId}`).where('action', '=', 'application.transition').orderBy('seq').execute();
     expect(transitions.map((t) => (t.data as { to: string }).to)).toEqual(['in_review', 'allocated', 'shipped', 'received', 'reporting', 'closed']);
     expect(json<{ ok: boolean }>(await get(admin, '/audit/verify'), 200).ok).toBe(true);
@@ -237,6 +250,7 @@ describe(`loans on ${engine}`, () => {
     json(await post(world.curator, `/incidents/${incident.id}/resolve`, { action: 'adjust', resolution: 'Lost by the courier; claim filed' }), 200);
     json(await post(dave, `/loans/${loanId}/reports`, { summary: 'Done with what arrived.' }), 201);
     json(await post(dave, `/loans/${loanId}/returns`, { items: [{ sampleId: kept!.sampleId, quantity: kept!.quantity }] }), 201);
+    await receiveReturns(loanId);
     const closed = json<LoanView>(await post(world.curator, `/loans/${loanId}/close`, {}), 200);
     expect(closed).toMatchObject({ state: 'closed', loaned: '0.3000', returned: '0.1000', adjusted: '-0.2000', outstanding: '0.0000' });
     expect(await lineageViolations(server.context, lost!.sampleId)).toEqual([]);
