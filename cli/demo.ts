@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { compose } from '../src/compose.js';
-import { describeDemo, isEmpty, loadDemo } from '../src/features/demo/demo.js';
+import { DEMO_STEPS, describeDemo, isEmpty, loadDemo } from '../src/features/demo/demo.js';
 
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('build the demo scenarios (the Chang\'e-5 first batch) in an empty database')
+    .description('build the demo scenarios (the Chang\'e-5 first batch and a pathology bank with consent) in an empty database')
     .option('--seed <n>', 'seed of the deterministic demo', (value) => Number.parseInt(value, 10), 20201217)
     .action(async (options: { seed: number }) => {
       const context = await compose();
@@ -17,7 +17,7 @@ export function registerDemo(program: Command): void {
           return;
         }
         const bar = new SingleBar({ format: 'demo [{bar}] {value}/{total} {step}', hideCursor: true }, Presets.shades_classic);
-        bar.start(7, 0, { step: 'starting' });
+        bar.start(DEMO_STEPS, 0, { step: 'starting' });
         const result = await loadDemo(context, { seed: options.seed, onProgress: (step, done) => bar.update(done, { step }) });
         bar.stop();
         process.stdout.write(`${describeDemo(result)}\n`);

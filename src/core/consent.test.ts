@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { biohazardDeclaration, checkEligibility, donorCodeProblem, identifyingPaths, requiredUses, type SampleConsent } from './consent.js';
+import { allocationExclusions, biohazardDeclaration, checkEligibility, donorCodeProblem, identifyingPaths, requiredUses, type SampleConsent } from './consent.js';
 
 const sample = (sampleId: string, over: Partial<SampleConsent> = {}): SampleConsent => ({
   sampleId,
@@ -23,6 +23,34 @@ describe('consent eligibility', () => {
       expect.objectContaining({ sampleId: 'a', reason: 'use-not-consented', uses: ['commercial-use'] }),
       expect.objectContaining({ sampleId: 'b', reason: 'no-consent' }),
     ]);
+  });
+
+  it("excludes, per application, the samples whose consent does not cover that application's uses (external sharing included)", () => {
+    const held = (s: SampleConsent) => ({ ...s, holderInstitutionId: 'bank' });
+    const samples = [
+      held(sample('genetic', { donor: { withdrawn: false, scope: ['genetic-analysis', 'external-sharing'] } })),
+      held(sample('local-only', { donor: { withdrawn: false, scope: ['genetic-analysis'] } })),
+      held(sample('withdrawn', { donor: { withdrawn: true, scope: ['genetic-analysis', 'external-sharing'] } })),
+      { ...sample('lunar', { humanConsent: false, donor: null }), holderInstitutionId: 'bank' },
+    ];
+    const exclusions = allocationExclusions(
+      [
+        { applicationId: 'inside', institutionId: 'bank', uses: ['genetic-analysis'] },
+        { applicationId: 'outside', institutionId: 'north', uses: [] },
+        { applicationId: 'linkage', institutionId: 'bank', uses: ['data-linkage'] },
+      ],
+      samples,
+    );
+    const summary = (id: string) => exclusions.get(id)?.map((e) => [e.sampleId, e.reason, e.uses ?? []]);
+    expect(summary('inside')).toEqual([['withdrawn', 'consent-withdrawn', []]]);
+    expect(summary('outside')).toEqual([['local-only', 'use-not-consented', ['external-sharing']], ['withdrawn', 'consent-withdrawn', []]]);
+    expect(summary('linkage')).toEqual([
+      ['genetic', 'use-not-consented', ['data-linkage']],
+      ['local-only', 'use-not-consented', ['data-linkage']],
+      ['withdrawn', 'consent-withdrawn', []],
+    ]);
+    expect(exclusions.get('linkage')![0]!.message).toBe("the donor's consent does not cover data-linkage");
+    expect(allocationExclusions([{ applicationId: 'a', institutionId: 'bank', uses: ['genetic-analysis'] }], samples.filter((s) => s.sampleId !== 'withdrawn')).has('a')).toBe(false);
   });
 
   it('adds external sharing when the material leaves the holding institution', () => {

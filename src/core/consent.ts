@@ -67,21 +67,51 @@ export function checkEligibility(uses: readonly string[], samples: readonly Samp
   return { eligible, excluded };
 }
 
+/** Why a sample is excluded, in plain English (the same words wherever an exclusion is shown). */
+export function exclusionMessage(reason: ExclusionReason, uses: readonly string[] = []): string {
+  if (reason === 'consent-withdrawn') return 'the donor withdrew consent';
+  if (reason === 'no-consent') return 'no consent is recorded for this specimen';
+  return `the donor's consent does not cover ${uses.join(', ')}`;
+}
+
 function exclusionOf(uses: readonly string[], sample: SampleConsent): Exclusion | undefined {
   const { sampleId } = sample;
   if (sample.consentWithdrawn || sample.donor?.withdrawn) {
-    return { sampleId, reason: 'consent-withdrawn', message: 'the donor withdrew consent' };
+    return { sampleId, reason: 'consent-withdrawn', message: exclusionMessage('consent-withdrawn') };
   }
   if (!sample.humanConsent) return undefined;
   if (!sample.donor || sample.donor.scope === null) {
-    return { sampleId, reason: 'no-consent', message: 'no consent is recorded for this specimen' };
+    return { sampleId, reason: 'no-consent', message: exclusionMessage('no-consent') };
   }
   const allowed = new Set(sample.donor.scope);
   const missing = uses.filter((u) => !allowed.has(u));
   if (missing.length > 0) {
-    return { sampleId, reason: 'use-not-consented', uses: missing, message: `the donor's consent does not cover ${missing.join(', ')}` };
+    return { sampleId, reason: 'use-not-consented', uses: missing, message: exclusionMessage('use-not-consented', missing) };
   }
   return undefined;
+}
+
+/**
+ * Consent before allocation: for each application, the samples its uses may
+ * not draw on (the uses it needs consent for, see requiredUses, against each
+ * sample's donor consent), and why. An application absent from the answer may
+ * draw on every sample. Samples are checked against the holder of their own
+ * collection, so one pool may mix collections.
+ */
+export function allocationExclusions(
+  applications: ReadonlyArray<{ applicationId: string; uses: readonly string[]; institutionId: string | null }>,
+  samples: ReadonlyArray<SampleConsent & { holderInstitutionId: string | null }>,
+): Map<string, Exclusion[]> {
+  const out = new Map<string, Exclusion[]>();
+  for (const application of applications) {
+    const excluded: Exclusion[] = [];
+    for (const sample of samples) {
+      const exclusion = exclusionOf(requiredUses(application.uses, application.institutionId, sample.holderInstitutionId), sample);
+      if (exclusion) excluded.push(exclusion);
+    }
+    if (excluded.length > 0) out.set(application.applicationId, excluded);
+  }
+  return out;
 }
 
 /**

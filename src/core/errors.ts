@@ -20,6 +20,7 @@ export const errorCodes = [
   'idempotency-key-reuse',
   'idempotency-key-in-progress',
   'consent-withdrawn',
+  'consent-scope-excluded',
   'deadline-passed',
   'conflict-of-interest',
   'rate-limited',

@@ -145,6 +145,67 @@ describe('allocation core', () => {
     ]);
   });
 
+  it("keeps from each application the samples its consent check excluded, and says so with a stable code", () => {
+    // Two frozen samples; the larger one's donor did not consent to genetic analysis, which a1 needs and a2 does not.
+    const input: AllocationInput = {
+      samples: [
+        { id: 'id-big', identifier: 'CQ-0001-F1', kind: 'frozen', available: 50n },
+        { id: 'id-small', identifier: 'CQ-0002-F1', kind: 'frozen', available: 10n },
+        { id: 'id-block', identifier: 'CQ-0001-B1', kind: 'block', available: 30n },
+      ],
+      requests: [
+        { applicationId: 'a1', itemId: 'frozen', institutionId: 'i1', kind: 'frozen', quantity: 30n, minimum: 5n, score: 3, rank: 1, exclusions: [{ sampleId: 'id-big', reason: 'use-not-consented', uses: ['genetic-analysis'] }, { sampleId: 'id-block', reason: 'use-not-consented', uses: ['genetic-analysis'] }] },
+        { applicationId: 'a1', itemId: 'block', institutionId: 'i1', kind: 'block', quantity: 10n, minimum: 5n, score: 3, rank: 1, exclusions: [{ sampleId: 'id-block', reason: 'use-not-consented', uses: ['genetic-analysis'] }] },
+        { applicationId: 'a2', itemId: 'frozen', institutionId: 'i2', kind: 'frozen', quantity: 30n, minimum: 5n, score: 1, rank: 2 },
+      ],
+    };
+    const rules: AllocationRules = { minCut: 1n };
+    const proposal = greedyAllocation(input, rules);
+    expect(independentViolations(input, rules, proposal)).toEqual([]);
+    const [frozen, block, other] = proposal.items;
+    // a1 ranks first but may take only the small sample; a2, ranked below it, still gets the large one.
+    expect(frozen!.pieces).toEqual([{ sampleId: 'id-small', quantity: 10n }]);
+    expect(block!.allocated).toBe(0n);
+    expect(other!.pieces).toEqual([{ sampleId: 'id-big', quantity: 30n }]);
+    // Every other formulation honours the exclusions too.
+    const built = buildModel(input, rules, 'pieces', proposal);
+    expect(built.pieceColumns.filter((c) => c.request === 0).map((c) => c.sampleId)).toEqual(['id-small']);
+    expect(built.pieceColumns.filter((c) => c.request === 1)).toEqual([]);
+    expect(independentViolations(input, rules, realise(input, rules, [30n, 10n, 30n]).proposal)).toEqual([]);
+
+    const { items, applications } = explainAllocation(input, rules, proposal);
+    expect(items.map((i) => [i.outcome, i.reason])).toEqual([
+      ['partial', 'consent-scope-excluded'],
+      ['none', 'consent-scope-excluded'],
+      ['full', 'full'],
+    ]);
+    expect(items[0]!.exclusions).toEqual([
+      { code: 'consent-scope-excluded', sampleId: 'id-big', identifier: 'CQ-0001-F1', reason: 'use-not-consented', uses: ['genetic-analysis'], message: "the donor's consent does not cover genetic-analysis" },
+    ]);
+    expect(items[0]!.params).toMatchObject({ excluded: 1, excludedSamples: 'CQ-0001-F1', missingUses: 'genetic-analysis' });
+    expect(items[0]!.explanation).toBe(
+      "received 33% of the request (10 of 30): what is left of frozen is in samples this application may not receive: 1 sample was excluded by consent: sample CQ-0001-F1 (the donor's consent does not cover genetic-analysis)",
+    );
+    expect(applications[0]!.explanation).toContain('block: nothing: what is left of block is in samples this application may not receive');
+    expect(items[2]!.exclusions).toEqual([]);
+
+    // An application that got all it asked for still hears which samples were kept from it.
+    const enough: AllocationInput = { ...input, requests: [{ ...input.requests[0]!, quantity: 8n }] };
+    const full = explainAllocation(enough, rules, greedyAllocation(enough, rules)).items[0]!;
+    expect([full.outcome, full.reason]).toEqual(['full', 'full']);
+    expect(full.explanation).toBe("received the full request (8): 1 sample was excluded by consent: sample CQ-0001-F1 (the donor's consent does not cover genetic-analysis)");
+
+    // The check refuses a piece from an excluded sample, naming the reason and the uses.
+    const edited: Proposal = { items: [{ ...proposal.items[0]!, allocated: 30n, pieces: [{ sampleId: 'id-big', quantity: 30n }] }, proposal.items[1]!, { ...proposal.items[2]!, allocated: 10n, pieces: [{ sampleId: 'id-small', quantity: 10n }] }] };
+    const verified = verifyAllocation(input, rules, edited);
+    expect(verified.details).toEqual([
+      { code: 'consent-excluded', applicationId: 'a1', itemId: 'frozen', sampleId: 'id-big', reason: 'use-not-consented', uses: ['genetic-analysis'], message: "item a1/frozen: sample id-big may not go to this application: the donor's consent does not cover genetic-analysis" },
+    ]);
+    expect(() => validateInput({ ...input, requests: [{ ...input.requests[0]!, exclusions: [{ sampleId: 'nowhere', reason: 'no-consent' }] }] }, rules)).toThrow(
+      expect.objectContaining({ errors: [{ field: 'requests[0].exclusions[0].sampleId', message: 'is not a sample of the pool' }] }),
+    );
+  });
+
   it('refuses ill-formed problems naming the field', () => {
     const input: AllocationInput = {
       samples: [{ id: 's', kind: 'k', available: 10n }],

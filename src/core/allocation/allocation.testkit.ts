@@ -11,6 +11,8 @@ export interface CaseOptions {
   maxRequests?: number;
   maxQuantity?: number;
   kinds?: string[];
+  /** Let requests exclude some samples, as the donors' consent does (default true). */
+  exclusions?: boolean;
 }
 
 export interface AllocationCase {
@@ -34,6 +36,8 @@ export function allocationCase(options: CaseOptions = {}): fc.Arbitrary<Allocati
       minimumShare: fc.integer({ min: 1, max: 100 }),
       score: fc.oneof(fc.integer({ min: -3, max: 3 }), fc.double({ min: -3, max: 3, noNaN: true })),
       items: fc.integer({ min: 1, max: 2 }),
+      // Indices into the pool of samples this application's consent keeps from it.
+      excluded: options.exclusions === false ? fc.constant([] as number[]) : fc.oneof({ weight: 3, arbitrary: fc.constant([] as number[]) }, { weight: 1, arbitrary: fc.uniqueArray(fc.nat({ max: 5 }), { minLength: 1, maxLength: 2 }) }),
     })
     .map((r) => ({ ...r, minimum: maxOf(1n, (r.quantity * BigInt(r.minimumShare)) / 100n) }));
   return fc
@@ -60,6 +64,9 @@ export function allocationCase(options: CaseOptions = {}): fc.Arbitrary<Allocati
         minimum: r.minimum,
         score: r.score,
         rank: rank.get(i)!,
+        ...(r.excluded.some((n) => n < pool.length)
+          ? { exclusions: r.excluded.filter((n) => n < pool.length).map((n) => ({ sampleId: `s${n}`, reason: 'use-not-consented' as const, uses: ['genetic-analysis'] })) }
+          : {}),
       }));
       const input: AllocationInput = {
         samples: pool,
@@ -105,6 +112,7 @@ export function independentViolations(input: AllocationInput, rules: AllocationR
     for (const p of item.pieces) {
       const s = input.samples.find((x) => x.id === p.sampleId);
       if (!s || s.kind !== r.kind) out.push(`${item.applicationId}: piece from ${p.sampleId} of another kind`);
+      if (r.exclusions?.some((e) => e.sampleId === p.sampleId)) out.push(`${item.applicationId}: piece from ${p.sampleId}, which its consent check excluded`);
       if (p.quantity < rules.minCut) out.push(`${item.applicationId}: piece below the smallest cut`);
       sum += p.quantity;
       usedBySample.set(p.sampleId, (usedBySample.get(p.sampleId) ?? 0n) + p.quantity);
@@ -158,7 +166,7 @@ export function bruteForceOptimum(input: AllocationInput, rules: AllocationRules
     if (known !== undefined) return known;
     const r = input.requests[index]!;
     const ik = `${r.institutionId}/${r.kind}`;
-    const candidates = input.samples.filter((s) => s.kind === r.kind).map((s) => s.id);
+    const candidates = input.samples.filter((s) => s.kind === r.kind && !r.exclusions?.some((e) => e.sampleId === s.id)).map((s) => s.id);
     let best = -Infinity;
     const piece = (c: number, sum: bigint, count: number): void => {
       if (c === candidates.length) {

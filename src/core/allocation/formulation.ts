@@ -25,7 +25,7 @@
  */
 import { cutPieces, largestCuttable, type Stock } from './cutting.js';
 import { fillByRank } from './greedy.js';
-import { itemKey, kindLimits, maxPieces, minBig, objectiveCoefficients, sampleCapacity, type AllocationInput, type AllocationRules, type ItemProposal, type Proposal } from './model.js';
+import { excludedSamples, itemKey, kindLimits, maxPieces, mayDraw, minBig, objectiveCoefficients, sampleCapacity, type AllocationInput, type AllocationRules, type ItemProposal, type Proposal } from './model.js';
 
 export type Formulation = 'pieces' | 'aggregate';
 
@@ -125,7 +125,9 @@ export function itemBounds(input: AllocationInput, rules: AllocationRules): Arra
   for (const s of input.samples) stockByKind.set(s.kind, [...(stockByKind.get(s.kind) ?? []), { sampleId: s.id, left: sampleCapacity(s) }]);
   return input.requests.map((r) => {
     const caps = [r.quantity, limits.get(r.kind) ?? 0n, ...(cap.perKind === undefined ? [] : [cap.perKind]), ...(cap.total === undefined ? [] : [cap.total])];
-    const upper = largestCuttable(minBig(...caps), stockByKind.get(r.kind) ?? [], rules.minCut, maxPieces(rules));
+    const excluded = excludedSamples(r);
+    const stock = (stockByKind.get(r.kind) ?? []).filter((s) => !excluded.has(s.sampleId));
+    const upper = largestCuttable(minBig(...caps), stock, rules.minCut, maxPieces(rules));
     const lower = r.minimum > rules.minCut ? r.minimum : rules.minCut;
     return upper >= lower ? { lower, upper } : null;
   });
@@ -150,7 +152,7 @@ export function buildModel(input: AllocationInput, rules: AllocationRules, formu
     input.requests.forEach((r, i) => {
       const bound = bounds[i];
       if (!bound) return;
-      const candidates = input.samples.filter((s) => s.kind === r.kind && sampleCapacity(s) >= rules.minCut);
+      const candidates = input.samples.filter((s) => mayDraw(r, s) && sampleCapacity(s) >= rules.minCut);
       const mine: Array<readonly [number, number]> = [];
       for (const s of candidates) {
         const upper = minBig(bound.upper, sampleCapacity(s));
@@ -266,7 +268,10 @@ export function decodeSolution(input: AllocationInput, rules: AllocationRules, b
  */
 export function realise(input: AllocationInput, rules: AllocationRules, totals: readonly bigint[]): Decoded {
   const stock = new Map(input.samples.map((s) => [s.id, { kind: s.kind, left: sampleCapacity(s) }]));
-  const stockOf = (kind: string): Stock[] => [...stock].filter(([, s]) => s.kind === kind).map(([sampleId, s]) => ({ sampleId, left: s.left }));
+  const stockOf = (request: AllocationInput['requests'][number]): Stock[] => {
+    const excluded = excludedSamples(request);
+    return [...stock].filter(([sampleId, s]) => s.kind === request.kind && !excluded.has(sampleId)).map(([sampleId, s]) => ({ sampleId, left: s.left }));
+  };
   const order = totals.map((_, i) => i).sort((a, b) => (totals[a]! === totals[b]! ? a - b : totals[a]! > totals[b]! ? -1 : 1));
   const items: ItemProposal[] = input.requests.map((r) => ({ applicationId: r.applicationId, itemId: r.itemId, allocated: 0n, pieces: [] }));
   let trimmed = 0;
@@ -274,11 +279,11 @@ export function realise(input: AllocationInput, rules: AllocationRules, totals: 
     const total = totals[i]!;
     if (total === 0n) continue;
     const request = input.requests[i]!;
-    let pieces = cutPieces(total, stockOf(request.kind), rules.minCut, maxPieces(rules));
+    let pieces = cutPieces(total, stockOf(request), rules.minCut, maxPieces(rules));
     if (!pieces) {
       trimmed += 1;
-      const possible = largestCuttable(total, stockOf(request.kind), rules.minCut, maxPieces(rules));
-      pieces = possible >= request.minimum ? cutPieces(possible, stockOf(request.kind), rules.minCut, maxPieces(rules)) : null;
+      const possible = largestCuttable(total, stockOf(request), rules.minCut, maxPieces(rules));
+      pieces = possible >= request.minimum ? cutPieces(possible, stockOf(request), rules.minCut, maxPieces(rules)) : null;
     }
     if (!pieces) continue;
     for (const piece of pieces) stock.get(piece.sampleId)!.left -= piece.quantity;

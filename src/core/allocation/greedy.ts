@@ -29,8 +29,9 @@ export function fillByRank(input: AllocationInput, rules: AllocationRules, start
     if (proposals.has(index)) continue;
     const request = input.requests[index]!;
     const limit = ledger.headroom(request);
-    const quantity = largestCuttable(limit, ledger.stock(request.kind), rules.minCut, maxPieces(rules));
-    const pieces = quantity >= request.minimum ? cutPieces(quantity, ledger.stock(request.kind), rules.minCut, maxPieces(rules)) : null;
+    const stock = ledger.stockFor(request);
+    const quantity = largestCuttable(limit, stock, rules.minCut, maxPieces(rules));
+    const pieces = quantity >= request.minimum ? cutPieces(quantity, stock, rules.minCut, maxPieces(rules)) : null;
     if (pieces) ledger.take(request, pieces);
     proposals.set(index, { applicationId: request.applicationId, itemId: request.itemId, allocated: pieces ? quantity : 0n, pieces: pieces ?? [] });
   }

@@ -1,6 +1,6 @@
 /** What is left while a proposal is being built: per sample, kind and institution. */
 import type { Stock } from './cutting.js';
-import { kindLimits, minBig, sampleCapacity, type AllocationInput, type AllocationRequest, type AllocationRules, type Piece } from './model.js';
+import { excludedSamples, kindLimits, minBig, sampleCapacity, type AllocationInput, type AllocationRequest, type AllocationRules, type Piece } from './model.js';
 
 const NO_CAP = BigInt(Number.MAX_SAFE_INTEGER) * 1024n;
 
@@ -37,6 +37,12 @@ export class Ledger {
 
   stock(kind: string): Stock[] {
     return [...this.samples].filter(([, s]) => s.kind === kind).map(([sampleId, s]) => ({ sampleId, left: s.left }));
+  }
+
+  /** The stock a request may draw on: its kind, less the samples excluded for it. */
+  stockFor(request: AllocationRequest): Stock[] {
+    const excluded = excludedSamples(request);
+    return this.stock(request.kind).filter((s) => !excluded.has(s.sampleId));
   }
 
   take(request: AllocationRequest, pieces: readonly Piece[]): void {

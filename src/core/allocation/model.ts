@@ -3,11 +3,14 @@
  * pool samples. Quantities are bigint smallest units; only the solver's linear
  * model ever sees them as numbers (see formulation.ts).
  */
+import type { ExclusionReason } from '../consent.js';
 import { DomainError, type FieldError } from '../errors.js';
 
 export interface PoolSample {
   id: string;
   kind: string;
+  /** What people call it (explanations name samples by it); defaults to the id. */
+  identifier?: string;
   /** Quantity not reserved by anything else. */
   available: bigint;
   /** What this call may take from the sample (defaults to `available`). */
@@ -33,6 +36,20 @@ export interface AllocationRequest {
   score: number;
   /** 1 is best. Greedy order and explanations use it. */
   rank: number;
+  /**
+   * Samples this request may not draw on, and why (the donor's consent does
+   * not cover the application's uses, or was withdrawn). Decided outside the
+   * solver (see core/consent.ts); every step of the allocation honours it.
+   */
+  exclusions?: readonly SampleExclusion[];
+}
+
+/** Why a sample is kept from one application: the consent rule's reason and, for a scope, the uses it does not cover. */
+export interface SampleExclusion {
+  sampleId: string;
+  reason: ExclusionReason;
+  /** The uses the consent does not cover (for use-not-consented). */
+  uses?: readonly string[];
 }
 
 export interface AllocationInput {
@@ -84,6 +101,25 @@ export const itemKey = (r: { applicationId: string; itemId: string }): string =>
 
 export function maxPieces(rules: AllocationRules): number {
   return rules.maxPieces ?? DEFAULT_MAX_PIECES;
+}
+
+const excludedCache = new WeakMap<AllocationRequest, ReadonlySet<string>>();
+
+/** The ids of the samples a request may not draw on. */
+export function excludedSamples(request: AllocationRequest): ReadonlySet<string> {
+  if (!request.exclusions || request.exclusions.length === 0) return EMPTY;
+  let set = excludedCache.get(request);
+  if (!set) {
+    set = new Set(request.exclusions.map((e) => e.sampleId));
+    excludedCache.set(request, set);
+  }
+  return set;
+}
+const EMPTY: ReadonlySet<string> = new Set();
+
+/** Whether a request may draw on a sample: of its kind, and not excluded for it. */
+export function mayDraw(request: AllocationRequest, sample: { id: string; kind: string }): boolean {
+  return sample.kind === request.kind && !excludedSamples(request).has(sample.id);
 }
 
 /** What one sample can give this call. */
@@ -172,6 +208,9 @@ export function validateInput(input: AllocationInput, rules: AllocationRules): v
     if (r.minimum < 1n || r.minimum > r.quantity) bad(`requests[${i}].minimum`, 'must be positive and at most the requested quantity');
     if (!Number.isFinite(r.score)) bad(`requests[${i}].score`, 'must be a finite number');
     if (!Number.isInteger(r.rank) || r.rank < 1) bad(`requests[${i}].rank`, 'must be a positive integer');
+    (r.exclusions ?? []).forEach((e, j) => {
+      if (!sampleIds.has(e.sampleId)) bad(`requests[${i}].exclusions[${j}].sampleId`, 'is not a sample of the pool');
+    });
   });
   if (errors.length) throw new DomainError('validation-failed', 'The allocation problem is not well formed', { errors });
 }

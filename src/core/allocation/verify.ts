@@ -3,6 +3,7 @@
  * answers, the chair's edits and the execution (against the inventory as it is
  * then) all pass through here.
  */
+import { exclusionMessage, type ExclusionReason } from '../consent.js';
 import { formatQuantity } from '../quantity.js';
 import { itemKey, kindLimits, maxPieces, sampleCapacity, type AllocationInput, type AllocationRules, type Proposal } from './model.js';
 
@@ -18,6 +19,7 @@ export type ViolationCode =
   | 'duplicate-piece'
   | 'unknown-sample'
   | 'wrong-kind'
+  | 'consent-excluded'
   | 'below-min-cut'
   | 'sample-exceeded'
   | 'kind-exceeded'
@@ -33,6 +35,9 @@ export interface Violation {
   sampleId?: string;
   kind?: string;
   institutionId?: string;
+  /** For consent-excluded: why the sample is kept from the application, and the uses its consent does not cover. */
+  reason?: ExclusionReason;
+  uses?: string[];
 }
 
 export interface Verification {
@@ -87,6 +92,10 @@ export function verifyAllocation(input: AllocationInput, rules: AllocationRules,
       sources.add(piece.sampleId);
       if (!sample) push({ code: 'unknown-sample', message: `${label}: unknown sample ${piece.sampleId} (not in the pool, or no longer on the shelf)`, ...on });
       else if (sample.kind !== request.kind) push({ code: 'wrong-kind', message: `${label}: sample ${piece.sampleId} is ${sample.kind}, not ${request.kind}`, ...on });
+      const exclusion = request.exclusions?.find((e) => e.sampleId === piece.sampleId);
+      if (exclusion) {
+        push({ code: 'consent-excluded', message: `${label}: sample ${piece.sampleId} may not go to this application: ${exclusionMessage(exclusion.reason, exclusion.uses)}`, ...on, reason: exclusion.reason, ...(exclusion.uses ? { uses: [...exclusion.uses] } : {}) });
+      }
       if (piece.quantity < rules.minCut) push({ code: 'below-min-cut', message: `${label}: piece of ${fmt(piece.quantity)} from ${piece.sampleId} is below the smallest cut ${fmt(rules.minCut)}`, ...on });
       add(bySample, piece.sampleId, piece.quantity);
     }

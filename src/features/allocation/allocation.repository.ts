@@ -1,5 +1,6 @@
 /** SQL of the allocation feature: allocations, their items (the problem) and lines (the pieces). */
 import { sql } from 'kysely';
+import type { ItemExclusion } from '../../core/allocation/explain.js';
 import type { Executor, Tx } from '../../platform/db/tx.js';
 import type { AllocationState } from '../../platform/db/schema.js';
 
@@ -44,6 +45,8 @@ export interface AllocationItemRow {
   reason: string;
   params: Record<string, string | number>;
   explanation: string;
+  /** The samples of this kind consent kept from the application (empty when none). */
+  exclusions: ItemExclusion[];
 }
 
 export interface AllocationLineRow {
@@ -83,7 +86,7 @@ export const allocationRepository = {
     if (rows.length === 0) return;
     await tx
       .insertInto('allocation_items')
-      .values(rows.map((r) => ({ ...r, params: json(r.params) })))
+      .values(rows.map((r) => ({ ...r, params: json(r.params), exclusions: json(r.exclusions) })))
       .execute();
   },
 
@@ -92,11 +95,11 @@ export const allocationRepository = {
     if (rows.length > 0) await tx.insertInto('allocation_lines').values(rows).execute();
   },
 
-  async updateOutcomes(tx: Tx, allocationId: string, rows: Array<Pick<AllocationItemRow, 'application_id' | 'kind' | 'allocated' | 'outcome' | 'reason' | 'params' | 'explanation'>>): Promise<void> {
+  async updateOutcomes(tx: Tx, allocationId: string, rows: Array<Pick<AllocationItemRow, 'application_id' | 'kind' | 'allocated' | 'outcome' | 'reason' | 'params' | 'explanation' | 'exclusions'>>): Promise<void> {
     for (const r of rows) {
       await tx
         .updateTable('allocation_items')
-        .set({ allocated: r.allocated, outcome: r.outcome, reason: r.reason, params: json(r.params), explanation: r.explanation })
+        .set({ allocated: r.allocated, outcome: r.outcome, reason: r.reason, params: json(r.params), explanation: r.explanation, exclusions: json(r.exclusions) })
         .where('allocation_id', '=', allocationId)
         .where('application_id', '=', r.application_id)
         .where('kind', '=', r.kind)

@@ -46,6 +46,8 @@ export type AllocationEdit = z.infer<typeof allocationEdit>;
 const state = z.enum(['draft', 'approved', 'executed', 'superseded']);
 const params = z.record(z.string(), z.union([z.string(), z.number()]));
 
+const exclusionReason = z.enum(['consent-withdrawn', 'no-consent', 'use-not-consented']);
+
 export const violation = z.object({
   code: z.string(),
   message: z.string(),
@@ -54,6 +56,21 @@ export const violation = z.object({
   sampleId: z.string().optional(),
   kind: z.string().optional(),
   institutionId: z.string().optional(),
+  /** For consent-excluded: why the donor's consent keeps the sample from the application. */
+  reason: exclusionReason.optional(),
+  /** For consent-excluded: the uses the consent does not cover. */
+  uses: z.array(z.string()).optional(),
+});
+
+/** A sample of the item's kind, with material to give, that the application's intended uses may not draw on. */
+const exclusion = z.object({
+  code: z.literal('consent-scope-excluded'),
+  sampleId: uuid,
+  sampleIdentifier: z.string(),
+  reason: exclusionReason,
+  /** The uses the donor's consent does not cover. */
+  uses: z.array(z.string()),
+  message: z.string(),
 });
 
 export const verification = z
@@ -104,6 +121,7 @@ export const allocation = allocationSummary.extend({
           reason: z.string(),
           params,
           explanation: z.string(),
+          exclusions: z.array(exclusion),
           pieces: z.array(
             z.object({ sampleId: uuid, sampleIdentifier: z.string(), quantity: z.string(), childSampleId: z.string().nullable(), childIdentifier: z.string().nullable(), reservationId: z.string().nullable() }),
           ),
@@ -118,7 +136,7 @@ export const checkOutput = z.object({
   ok: z.boolean(),
   violations: z.array(violation),
   objective: z.number(),
-  items: z.array(z.object({ applicationId: uuid, kind: z.string(), allocated: z.string(), outcome: z.enum(['full', 'partial', 'none']), reason: z.string(), params, explanation: z.string() })),
+  items: z.array(z.object({ applicationId: uuid, kind: z.string(), allocated: z.string(), outcome: z.enum(['full', 'partial', 'none']), reason: z.string(), params, explanation: z.string(), exclusions: z.array(exclusion) })),
 });
 
 const shares = z.object({ quantity: z.string(), byKind: z.record(z.string(), z.string()) });

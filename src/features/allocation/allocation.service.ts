@@ -25,8 +25,9 @@ import type { ReviewService } from '../review/review.service.js';
 import { allocationRepository as repo, type AllocationItemRow, type AllocationLineRow, type AllocationRow, type ShelfSampleRow } from './allocation.repository.js';
 import type { AllocationEdit, ProposeInput } from './allocation.schemas.js';
 import { solveAllocation, type SolveAllocationOptions } from './solver/solve.js';
-import { toAllocation, toSummary, type AllocationView, type Checked } from './allocation.view.js';
-import { assertConsentFor, consentAvailable } from '../pathology/eligibility.service.js';
+import { toAllocation, toExclusion, toSummary, type AllocationView, type Checked } from './allocation.view.js';
+import { assertConsentFor, consentForAllocation } from '../pathology/eligibility.service.js';
+import type { Exclusion } from '../../core/consent.js';
 
 export type AllocationService = ReturnType<typeof createAllocationService>;
 
@@ -49,9 +50,12 @@ export interface AllocationDeps {
 function onShelf(rows: ShelfSampleRow[]): PoolSample[] {
   return rows.map((r) => {
     const free = BigInt(r.quantity) - BigInt(r.reserved);
-    return { id: r.id, kind: r.kind, available: (shelfStates as readonly string[]).includes(r.state) && free > 0n ? free : 0n };
+    return { id: r.id, identifier: r.identifier, kind: r.kind, available: (shelfStates as readonly string[]).includes(r.state) && free > 0n ? free : 0n };
   });
 }
+
+/** Where a violation of a stored allocation lies, for the problem document's errors. */
+const violationField = (v: Violation): string => (v.sampleId ? `sample ${v.sampleId}` : v.kind ? `kind ${v.kind}` : 'allocation');
 
 function rulesOf(row: AllocationRow): AllocationRules {
   const cap = { ...(row.cap_per_kind === null ? {} : { perKind: BigInt(row.cap_per_kind) }), ...(row.cap_total === null ? {} : { total: BigInt(row.cap_total) }) };
@@ -71,8 +75,41 @@ function proposalOf(items: AllocationItemRow[], lines: Array<Pick<AllocationLine
   };
 }
 
+/** The column holds 2000 characters; explanations name a few samples only, but a long kind name could still overrun it. */
+const clip = (text: string) => (text.length <= 2000 ? text : `${text.slice(0, 1999)}…`);
+
 function outcomesOf(outcomes: ItemOutcome[]) {
-  return outcomes.map((o) => ({ application_id: o.applicationId, kind: o.kind, allocated: o.allocated.toString(), outcome: o.outcome, reason: o.reason, params: o.params, explanation: o.explanation }));
+  return outcomes.map((o) => ({ application_id: o.applicationId, kind: o.kind, allocated: o.allocated.toString(), outcome: o.outcome, reason: o.reason, params: o.params, explanation: clip(o.explanation), exclusions: o.exclusions }));
+}
+
+/**
+ * Consent before allocation: the pool with withdrawn and unconsented human
+ * material offering nothing, and each request carrying the samples of its
+ * kind that its application's intended uses may not draw on.
+ */
+async function withConsent(executor: Executor, pool: PoolSample[], requests: AllocationRequest[]): Promise<{ samples: PoolSample[]; requests: AllocationRequest[] }> {
+  const applications = [...new Map(requests.map((r) => [r.applicationId, { applicationId: r.applicationId, institutionId: r.institutionId }])).values()];
+  const { samples, exclusions } = await consentForAllocation(executor, pool, applications);
+  if (exclusions.size === 0) return { samples, requests };
+  const kindOf = new Map(pool.map((s) => [s.id, s.kind]));
+  const own = (r: AllocationRequest, list: readonly Exclusion[]) =>
+    list.filter((e) => kindOf.get(e.sampleId) === r.kind).map((e) => ({ sampleId: e.sampleId, reason: e.reason, ...(e.uses ? { uses: e.uses } : {}) }));
+  return { samples, requests: requests.map((r) => ({ ...r, exclusions: own(r, exclusions.get(r.applicationId) ?? []) })) };
+}
+
+/**
+ * The problem document for a proposal that gives a sample to an application
+ * its donor's consent does not allow: consent-withdrawn when every such
+ * sample's donor withdrew, consent-scope-excluded otherwise.
+ */
+function consentRefusal(violations: Violation[], fieldOf: (v: Violation) => string, lead: string): DomainError | undefined {
+  const consent = violations.filter((v) => v.code === 'consent-excluded');
+  if (consent.length === 0) return undefined;
+  const code = consent.every((v) => v.reason === 'consent-withdrawn') ? 'consent-withdrawn' : 'consent-scope-excluded';
+  return new DomainError(code, `${lead}: ${consent[0]!.message}`, {
+    errors: violations.map((v) => ({ field: fieldOf(v), message: v.message })),
+    extensions: { violations },
+  });
 }
 
 function linesOf(allocationId: string, proposal: Proposal) {
@@ -142,9 +179,10 @@ export function createAllocationService(db: DB, deps: AllocationDeps) {
   /** The stored allocation's problem against the inventory now (or the locked rows inside an execution). */
   async function liveProblem(executor: Executor, row: AllocationRow, items: AllocationItemRow[], shelf?: ShelfSampleRow[]): Promise<{ input: AllocationInput; offer: Array<{ kind: string; releasable: bigint }> }> {
     const { pool, kinds } = await offerOf(executor, row.call_id, row.id);
-    // Consent applies before the solver sees the pool: withdrawn or unconsented human material offers nothing.
-    const samples = await consentAvailable(executor, onShelf(shelf ?? (await repo.poolSamples(executor, row.call_id))));
-    return { input: { samples, kinds, requests: requestsOf(items), scale: pool.scale, unit: pool.unit }, offer: kinds };
+    // Consent applies before the solver sees the pool: withdrawn or unconsented human material offers nothing,
+    // and each application may draw only on samples whose consent covers its intended uses.
+    const { samples, requests } = await withConsent(executor, onShelf(shelf ?? (await repo.poolSamples(executor, row.call_id))), requestsOf(items));
+    return { input: { samples, kinds, requests, scale: pool.scale, unit: pool.unit }, offer: kinds };
   }
 
   /** Violations with sample identifiers instead of ids, so people can read them. */
@@ -237,9 +275,10 @@ export function createAllocationService(db: DB, deps: AllocationDeps) {
     if (!PROPOSABLE.includes(call.state)) throw new DomainError('invalid-state', `Allocations are proposed once the call is in review or decided (it is ${call.state})`, { errors: [{ field: 'state', message: `call is ${call.state}` }] });
     const { pool, kinds } = await offerOf(db, callId);
     const rules = parseRules(input, pool.scale);
-    const requests = await approvedRequests(db, callId);
-    if (requests.length === 0) throw new DomainError('invalid-state', 'No approved application of this call is waiting for material', { errors: [{ field: 'applications', message: 'none approved and not yet allocated' }] });
-    const problem: AllocationInput = { samples: await consentAvailable(db, onShelf(await repo.poolSamples(db, callId))), kinds, requests, scale: pool.scale, unit: pool.unit };
+    const approved = await approvedRequests(db, callId);
+    if (approved.length === 0) throw new DomainError('invalid-state', 'No approved application of this call is waiting for material', { errors: [{ field: 'applications', message: 'none approved and not yet allocated' }] });
+    const { samples, requests } = await withConsent(db, onShelf(await repo.poolSamples(db, callId)), approved);
+    const problem: AllocationInput = { samples, kinds, requests, scale: pool.scale, unit: pool.unit };
     validateInput(problem, rules);
     const timeLimitMs = deps.solverOptions?.timeLimitMs ?? (input.timeLimitSeconds ?? 10) * 1000;
     return { actor, callId, input, rules, requests, problem, kinds, timeLimitMs };
@@ -343,7 +382,7 @@ export function createAllocationService(db: DB, deps: AllocationDeps) {
         ok: result.ok,
         violations: result.details,
         objective: objectiveValue(input, proposal),
-        items: explained.items.map((o) => ({ applicationId: o.applicationId, kind: o.kind, allocated: formatQuantity(o.allocated, scale), outcome: o.outcome, reason: o.reason, params: o.params, explanation: o.explanation })),
+        items: explained.items.map((o) => ({ applicationId: o.applicationId, kind: o.kind, allocated: formatQuantity(o.allocated, scale), outcome: o.outcome, reason: o.reason, params: o.params, explanation: o.explanation, exclusions: o.exclusions.map(toExclusion) })),
       };
     },
 
@@ -355,6 +394,8 @@ export function createAllocationService(db: DB, deps: AllocationDeps) {
         if (row.state !== 'draft' && row.state !== 'approved') throw new DomainError('invalid-state', `An ${row.state} allocation cannot be edited`, { errors: [{ field: 'state', message: `is ${row.state}` }] });
         const { input, offer, rules, proposal, result, fieldOf } = await checkEdit(tx, row, edit);
         if (!result.ok) {
+          const refusal = consentRefusal(result.details, fieldOf, "The edit gives material the donor's consent does not allow");
+          if (refusal) throw refusal;
           const errors: FieldError[] = result.details.map((v) => ({ field: fieldOf(v), message: v.message }));
           throw new DomainError('validation-failed', `The edit breaks ${result.details.length} rule(s): ${result.details[0]!.message}`, { errors, extensions: { violations: result.details } });
         }
@@ -391,6 +432,8 @@ export function createAllocationService(db: DB, deps: AllocationDeps) {
         const result = verifyAllocation(input, rulesOf(row), proposalOf(items, lines));
         if (!result.ok) {
           const violations = await readable(tx, row.call_id, result.details);
+          const refusal = consentRefusal(violations, violationField, "The allocation gives material the donors' consent does not allow");
+          if (refusal) throw refusal;
           throw new DomainError('conflict', `The allocation no longer fits the inventory: ${violations[0]!.message}`, { extensions: { violations } });
         }
         await assertConsentFor(tx, lines.map((l) => ({ applicationId: l.application_id, sampleId: l.sample_id })));
@@ -426,8 +469,10 @@ export function createAllocationService(db: DB, deps: AllocationDeps) {
         const result = verifyAllocation(input, rulesOf(row), proposalOf(items, lines));
         if (!result.ok) {
           const violations = await readable(tx, row.call_id, result.details);
+          const refusal = consentRefusal(violations, violationField, "The allocation gives material the donors' consent does not allow; nothing was split or reserved");
+          if (refusal) throw refusal;
           throw new DomainError('conflict', `The inventory changed since this allocation was approved; nothing was split or reserved. ${violations[0]!.message}`, {
-            errors: violations.map((v) => ({ field: v.sampleId ? `sample ${v.sampleId}` : v.kind ? `kind ${v.kind}` : 'allocation', message: v.message })),
+            errors: violations.map((v) => ({ field: violationField(v), message: v.message })),
             extensions: { violations },
           });
         }

@@ -1,4 +1,5 @@
 /** The allocation as the API shows it: quantities as decimal strings, outcomes grouped by application. */
+import type { ItemExclusion } from '../../core/allocation/explain.js';
 import type { Violation } from '../../core/allocation/verify.js';
 import { formatQuantity } from '../../core/quantity.js';
 import type { AllocationItemRow, AllocationLineRow, AllocationRow } from './allocation.repository.js';
@@ -7,6 +8,11 @@ export interface Checked {
   ok: boolean;
   checkedAgainst: 'inventory-now' | 'inventory-at-execution';
   violations: Violation[];
+}
+
+/** A sample consent kept from an item, as the API shows it. */
+export function toExclusion(e: ItemExclusion) {
+  return { code: e.code, sampleId: e.sampleId, sampleIdentifier: e.identifier, reason: e.reason, uses: e.uses, message: e.message };
 }
 
 const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
@@ -73,6 +79,7 @@ export function toAllocation(row: AllocationRow, items: AllocationItemRow[], lin
           reason: i.reason,
           params: i.params,
           explanation: i.explanation,
+          exclusions: (i.exclusions ?? []).map(toExclusion),
           pieces: lines
             .filter((l) => l.application_id === i.application_id && l.kind === i.kind)
             .map((l) => ({ sampleId: l.sample_id, sampleIdentifier: l.sample_identifier, quantity: q(l.quantity), childSampleId: l.child_sample_id, childIdentifier: l.child_identifier, reservationId: l.reservation_id })),

@@ -1,13 +1,21 @@
 /**
  * Loading the demo: `samplebank demo` always, `samplebank serve` when the
- * database holds no collection yet (unless SAMPLEBANK_DEMO=0).
+ * database holds no collection yet (unless SAMPLEBANK_DEMO=0). Two scenarios,
+ * one after the other, with the same demo password and e-mail domain: the
+ * lunar case (the Chang'e-5 first batch) and a pathology bank with consent.
  */
 import type { Context } from '../../compose.js';
-import { buildLunarDemo, DEMO_PASSWORD, type DemoProgress, type LunarDemo } from './lunar.js';
+import { buildPathologyDemo, type PathologyDemo } from '../pathology/demo.js';
+import { buildLunarDemo, DEMO_DOMAIN, DEMO_PASSWORD, type DemoProgress, type LunarDemo } from './lunar.js';
 
 export interface DemoResult {
   lunar: LunarDemo;
+  pathology: PathologyDemo;
 }
+
+/** Steps the progress reports: the lunar scenario's seven, then the pathology bank's five. */
+const LUNAR_STEPS = 7;
+export const DEMO_STEPS = LUNAR_STEPS + 5;
 
 /** True when no collection exists: a fresh database the demo may fill. */
 export async function isEmpty(context: Context): Promise<boolean> {
@@ -16,16 +24,25 @@ export async function isEmpty(context: Context): Promise<boolean> {
 }
 
 export async function loadDemo(context: Context, options: { seed?: number; onProgress?: DemoProgress } = {}): Promise<DemoResult> {
-  const lunar = await buildLunarDemo(context.services, options);
-  return { lunar };
+  const report = options.onProgress ?? (() => {});
+  const lunar = await buildLunarDemo(context.services, { ...(options.seed === undefined ? {} : { seed: options.seed }), onProgress: (step, done) => report(step, Math.min(done, LUNAR_STEPS), DEMO_STEPS) });
+  const pathology = await buildPathologyDemo(context.services, {
+    ...(options.seed === undefined ? {} : { seed: options.seed }),
+    password: DEMO_PASSWORD,
+    domain: DEMO_DOMAIN,
+    onProgress: (step, done) => report(`pathology: ${step}`, LUNAR_STEPS + done, DEMO_STEPS),
+  });
+  return { lunar, pathology };
 }
 
 /** The lines printed after a demo load: where to sign in and as whom. */
 export function describeDemo(result: DemoResult): string {
-  const wanted = ['admin@', 'curator@', 'chair@', 'reviewer@', 'applicant@', 'auditor@'];
-  const accounts = result.lunar.accounts.filter((a) => wanted.some((w) => a.email.startsWith(w)));
+  const wanted = ['admin@', 'curator@', 'chair@', 'reviewer@', 'applicant@', 'auditor@', 'pathology-curator@', 'pathology-chair@', 'pathology-applicant1@'];
+  const accounts = [...result.lunar.accounts, ...result.pathology.accounts].filter((a) => wanted.some((w) => a.email.startsWith(w)));
+  const { pathology } = result;
   return [
     `Demo loaded: ${result.lunar.applications} applications, ${result.lunar.approved} approved, ${result.lunar.distributed} g distributed.`,
+    `Pathology bank: ${pathology.specimens} specimens (${pathology.samples} samples) from ${pathology.donors} donors, one consent withdrawn (${pathology.quarantined} samples quarantined), a call across ${pathology.institutions.length} universities.`,
     `Demo accounts (password "${DEMO_PASSWORD}"; a demo only, a real deployment has none):`,
     ...accounts.map((a) => `  ${a.email.padEnd(36)} ${a.roles.join(', ')}`),
   ].join('\n');

@@ -224,10 +224,12 @@ export async function buildLunarDemo(services: Services, options: { seed?: numbe
   await calls.transition(chair.actor, call.id, 'decided');
   progress('decisions', 5, 6);
 
-  const distributed = await allocateAndShip(services, { chair, curator, callId: call.id, applicants });
+  const { distributed, overdue } = await allocateAndShip(services, { chair, curator, callId: call.id, applicants });
   progress('allocation', 6, 7);
 
-  const secondCallId = await secondBatch(services, { chair, curator, reviewers, applicants, collectionId: collection.id, pool: [...parents.scooped, ...parents.drilled], random });
+  // The recipient with the overdue report may not apply again until it is in: the second batch is applied for by others.
+  const mayApply = new Map([...applicants].filter(([email]) => email !== overdue));
+  const secondCallId = await secondBatch(services, { chair, curator, reviewers, applicants: mayApply, collectionId: collection.id, pool: [...parents.scooped, ...parents.drilled], random });
   progress('second batch', 7, 7);
 
   return {
@@ -291,7 +293,7 @@ async function secondBatch(services: Services, context: { chair: Person; curator
  * then ships to ten recipients: eight confirm receipt, one of those has a
  * report overdue, one returns part of its material.
  */
-async function allocateAndShip(services: Services, context: { chair: Person; curator: Person; callId: string; applicants: Map<string, Person> }): Promise<string> {
+async function allocateAndShip(services: Services, context: { chair: Person; curator: Person; callId: string; applicants: Map<string, Person> }): Promise<{ distributed: string; overdue: string | undefined }> {
   const { allocation, distribution, loans } = services;
   const { chair, curator, callId } = context;
   const proposal = await allocation.propose(chair.actor, callId, { note: 'First batch: every approved request in full.' });
@@ -337,5 +339,5 @@ async function allocateAndShip(services: Services, context: { chair: Person; cur
       await loans.returnMaterial(applicant.actor, loan.id, { items: [{ sampleId: first.sampleId, quantity: formatQuantity(half, SCALE), condition: 'intact' }] });
     }
   }
-  return executed.totals.allocated;
+  return { distributed: executed.totals.allocated, overdue: recipientOf.get(recipients[overdueIndex]?.applicationId ?? '')?.email };
 }

@@ -5,7 +5,7 @@
  * database refuse withdrawn material again when an allocation is executed.
  */
 import { hasRole, type Actor } from '../../core/actor.js';
-import { checkEligibility, requiredUses, type Eligibility, type Exclusion, type SampleConsent } from '../../core/consent.js';
+import { allocationExclusions, checkEligibility, requiredUses, type Eligibility, type Exclusion, type SampleConsent } from '../../core/consent.js';
 import { DomainError, invalid, notFound } from '../../core/errors.js';
 import { authorize } from '../../core/policy.js';
 import type { DB } from '../../platform/db/database.js';
@@ -51,15 +51,36 @@ export async function eligibleSamples(executor: Executor, query: EligibilityQuer
 }
 
 /**
- * The allocation solver's pool with consent applied: a sample whose donor
- * withdrew consent, or human material with no consent recorded, offers
- * nothing to anyone (available 0), so the solver never proposes it.
+ * Consent before allocation, in one pass over the pool: the samples with
+ * withdrawn or unrecorded consent offer nothing to anyone (available 0), and
+ * for each application the samples its intended uses may not draw on (the
+ * solver honours them per application; see core allocationExclusions).
+ * Applications are given with their institution (external sharing is needed
+ * when it is not the holder's).
  */
-export async function consentAvailable<T extends { id: string; available: bigint }>(executor: Executor, samples: readonly T[]): Promise<T[]> {
-  if (samples.length === 0) return [...samples];
-  const { excluded } = await eligibleSamples(executor, { uses: [] }, samples.map((s) => s.id));
-  const out = new Set(excluded.map((e) => e.sampleId));
-  return samples.map((s) => (out.has(s.id) ? { ...s, available: 0n } : s));
+export async function consentForAllocation<T extends { id: string; available: bigint }>(
+  executor: Executor,
+  samples: readonly T[],
+  applications: ReadonlyArray<{ applicationId: string; institutionId: string | null }>,
+): Promise<{ samples: T[]; exclusions: Map<string, Exclusion[]> }> {
+  const rows = samples.length === 0 ? [] : await repo.sampleConsents(executor, samples.map((s) => s.id));
+  // Material outside human collections, with nothing withdrawn, needs no consent: no further query.
+  if (!rows.some((r) => r.human_consent || r.consent_withdrawn)) return { samples: [...samples], exclusions: new Map() };
+  const consents = rows.map((r) => ({
+    sampleId: r.sample_id,
+    humanConsent: r.human_consent,
+    consentWithdrawn: r.consent_withdrawn,
+    donor: r.donor_id === null ? null : { withdrawn: r.donor_withdrawn, scope: r.scope },
+    holderInstitutionId: r.holder_institution_id,
+  }));
+  const { excluded } = checkEligibility([], consents);
+  const nothing = new Set(excluded.map((e) => e.sampleId));
+  const uses = await repo.usesOfApplications(executor, applications.map((a) => a.applicationId));
+  const exclusions = allocationExclusions(
+    applications.map((a) => ({ applicationId: a.applicationId, institutionId: a.institutionId, uses: uses.get(a.applicationId) ?? [] })),
+    consents,
+  );
+  return { samples: samples.map((s) => (nothing.has(s.id) ? { ...s, available: 0n } : s)), exclusions };
 }
 
 /**

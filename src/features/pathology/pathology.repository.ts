@@ -175,6 +175,15 @@ export const pathologyRepository = {
     return rows.map((r) => r.use);
   },
 
+  /** The declared uses of several applications at once (an application with none is absent). */
+  async usesOfApplications(db: Executor, applicationIds: readonly string[]): Promise<Map<string, string[]>> {
+    const uses = new Map<string, string[]>();
+    if (applicationIds.length === 0) return uses;
+    const rows = await db.selectFrom('application_uses').select(['application_id', 'use']).where('application_id', 'in', [...new Set(applicationIds)]).orderBy('application_id').orderBy('use').execute();
+    for (const r of rows) uses.set(r.application_id, [...(uses.get(r.application_id) ?? []), r.use]);
+    return uses;
+  },
+
   async applicationParties(db: Executor, applicationId: string): Promise<{ institution_id: string; applicant_id: string; state: string; holder_institution_id: string | null } | undefined> {
     const rows = await sql<{ institution_id: string; applicant_id: string; state: string; holder_institution_id: string | null }>`
       select a.institution_id, a.applicant_id, a.state, c.institution_id as holder_institution_id

@@ -554,6 +554,8 @@ export interface AllocationItemTable {
   reason: string;
   params: Json;
   explanation: string;
+  /** The samples consent kept from the item (see migrations/0041). */
+  exclusions: ColumnType<unknown[], string | undefined, string>;
 }
 
 export interface AllocationLineTable {

@@ -23,6 +23,7 @@ export const problemStatus: Record<ErrorCode, { status: number; title: string }>
   'idempotency-key-reuse': { status: 422, title: 'Idempotency-Key reused with a different request' },
   'idempotency-key-in-progress': { status: 409, title: 'The first request with this Idempotency-Key is still running' },
   'consent-withdrawn': { status: 409, title: 'The donor withdrew consent' },
+  'consent-scope-excluded': { status: 409, title: "The donor's consent does not cover the application's uses" },
   'deadline-passed': { status: 409, title: 'The deadline has passed' },
   'conflict-of-interest': { status: 409, title: 'Conflict of interest' },
   'rate-limited': { status: 429, title: 'Too many requests' },

@@ -34,6 +34,17 @@ export interface paths {
                                 institutionId: string;
                                 items: {
                                     allocated: string;
+                                    exclusions: {
+                                        /** @enum {string} */
+                                        code: "consent-scope-excluded";
+                                        message: string;
+                                        /** @enum {string} */
+                                        reason: "consent-withdrawn" | "no-consent" | "use-not-consented";
+                                        /** Format: uuid */
+                                        sampleId: string;
+                                        sampleIdentifier: string;
+                                        uses: string[];
+                                    }[];
                                     explanation: string;
                                     kind: string;
                                     minimum: string;
@@ -110,7 +121,10 @@ export interface paths {
                                     itemId?: string;
                                     kind?: string;
                                     message: string;
+                                    /** @enum {string} */
+                                    reason?: "consent-withdrawn" | "no-consent" | "use-not-consented";
                                     sampleId?: string;
+                                    uses?: string[];
                                 }[];
                             } | null;
                         };
@@ -166,6 +180,17 @@ export interface paths {
                                 institutionId: string;
                                 items: {
                                     allocated: string;
+                                    exclusions: {
+                                        /** @enum {string} */
+                                        code: "consent-scope-excluded";
+                                        message: string;
+                                        /** @enum {string} */
+                                        reason: "consent-withdrawn" | "no-consent" | "use-not-consented";
+                                        /** Format: uuid */
+                                        sampleId: string;
+                                        sampleIdentifier: string;
+                                        uses: string[];
+                                    }[];
                                     explanation: string;
                                     kind: string;
                                     minimum: string;
@@ -242,7 +267,10 @@ export interface paths {
                                     itemId?: string;
                                     kind?: string;
                                     message: string;
+                                    /** @enum {string} */
+                                    reason?: "consent-withdrawn" | "no-consent" | "use-not-consented";
                                     sampleId?: string;
+                                    uses?: string[];
                                 }[];
                             } | null;
                         };
@@ -288,6 +316,17 @@ export interface paths {
                                 institutionId: string;
                                 items: {
                                     allocated: string;
+                                    exclusions: {
+                                        /** @enum {string} */
+                                        code: "consent-scope-excluded";
+                                        message: string;
+                                        /** @enum {string} */
+                                        reason: "consent-withdrawn" | "no-consent" | "use-not-consented";
+                                        /** Format: uuid */
+                                        sampleId: string;
+                                        sampleIdentifier: string;
+                                        uses: string[];
+                                    }[];
                                     explanation: string;
                                     kind: string;
                                     minimum: string;
@@ -364,7 +403,10 @@ export interface paths {
                                     itemId?: string;
                                     kind?: string;
                                     message: string;
+                                    /** @enum {string} */
+                                    reason?: "consent-withdrawn" | "no-consent" | "use-not-consented";
                                     sampleId?: string;
+                                    uses?: string[];
                                 }[];
                             } | null;
                         };
@@ -426,6 +468,17 @@ export interface paths {
                                 allocated: string;
                                 /** Format: uuid */
                                 applicationId: string;
+                                exclusions: {
+                                    /** @enum {string} */
+                                    code: "consent-scope-excluded";
+                                    message: string;
+                                    /** @enum {string} */
+                                    reason: "consent-withdrawn" | "no-consent" | "use-not-consented";
+                                    /** Format: uuid */
+                                    sampleId: string;
+                                    sampleIdentifier: string;
+                                    uses: string[];
+                                }[];
                                 explanation: string;
                                 kind: string;
                                 /** @enum {string} */
@@ -444,7 +497,10 @@ export interface paths {
                                 itemId?: string;
                                 kind?: string;
                                 message: string;
+                                /** @enum {string} */
+                                reason?: "consent-withdrawn" | "no-consent" | "use-not-consented";
                                 sampleId?: string;
+                                uses?: string[];
                             }[];
                         };
                     };
@@ -495,6 +551,17 @@ export interface paths {
                                 institutionId: string;
                                 items: {
                                     allocated: string;
+                                    exclusions: {
+                                        /** @enum {string} */
+                                        code: "consent-scope-excluded";
+                                        message: string;
+                                        /** @enum {string} */
+                                        reason: "consent-withdrawn" | "no-consent" | "use-not-consented";
+                                        /** Format: uuid */
+                                        sampleId: string;
+                                        sampleIdentifier: string;
+                                        uses: string[];
+                                    }[];
                                     explanation: string;
                                     kind: string;
                                     minimum: string;
@@ -571,7 +638,10 @@ export interface paths {
                                     itemId?: string;
                                     kind?: string;
                                     message: string;
+                                    /** @enum {string} */
+                                    reason?: "consent-withdrawn" | "no-consent" | "use-not-consented";
                                     sampleId?: string;
+                                    uses?: string[];
                                 }[];
                             } | null;
                         };
@@ -2440,6 +2510,17 @@ export interface paths {
                                 institutionId: string;
                                 items: {
                                     allocated: string;
+                                    exclusions: {
+                                        /** @enum {string} */
+                                        code: "consent-scope-excluded";
+                                        message: string;
+                                        /** @enum {string} */
+                                        reason: "consent-withdrawn" | "no-consent" | "use-not-consented";
+                                        /** Format: uuid */
+                                        sampleId: string;
+                                        sampleIdentifier: string;
+                                        uses: string[];
+                                    }[];
                                     explanation: string;
                                     kind: string;
                                     minimum: string;
@@ -2516,7 +2597,10 @@ export interface paths {
                                     itemId?: string;
                                     kind?: string;
                                     message: string;
+                                    /** @enum {string} */
+                                    reason?: "consent-withdrawn" | "no-consent" | "use-not-consented";
                                     sampleId?: string;
+                                    uses?: string[];
                                 }[];
                             } | null;
                         };

@@ -48,13 +48,15 @@ describe('allocation solver (HiGHS in a worker)', () => {
       fc.asyncProperty(allocationCase({ maxSamples: 3, maxRequests: 4, maxQuantity: 10, kinds }), async ({ input, rules }) => {
         const result = await solveAllocation(input, { ...rules, solver, timeLimitMs: 5000, relativeGap: 1e-9 });
         const optimum = bruteForceOptimum(input, rules, objectiveCoefficients(input));
+        // Every instance goes through HiGHS, unless no item can receive anything (then there is nothing to optimise).
         if (result.method === 'highs') solved += 1;
+        else expect(result.fallbackReason).toMatch(/^no item can receive anything/);
         expect(result.objective).toBeCloseTo(optimum, 6);
       }),
       { numRuns: 60 },
     );
-    // Most instances must really have gone through HiGHS (the rest had nothing to optimise).
-    expect(solved).toBeGreaterThan(30);
+    // A fixed share was flaky (random instances with nothing to optimise vary from run to run); some must have been solved.
+    expect(solved).toBeGreaterThan(10);
   });
 
   it('gives the same optimum on real magnitudes (every quantity times 100,000: above what HiGHS takes as a semi-variable)', async () => {
