@@ -245,7 +245,7 @@ describe('public pages and the curator desk in the browser', () => {
     await page.getByRole('button', { name: 'Close the loan' }).click();
     const refusal = page.getByRole('alert').filter({ hasText: 'The loan cannot close yet:' });
     await refusal.waitFor();
-    await expect(refusal.textContent()).resolves.toContain('no result report has been filed');
+    await expect(refusal.textContent()).resolves.toContain('No result report has been filed.');
     await page.context().close();
 
     // The recipient's loan panel offers the return form.

@@ -1,5 +1,6 @@
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
+import type { TFunction } from 'i18next';
 import { Link, useSearchParams } from 'react-router-dom';
 import { api, ApiError, type Answer } from '../api/client';
 import { useAuth } from '../auth';
@@ -162,7 +163,7 @@ function LoanPanel({ loan, onChange }: { loan: Loan; onChange(): void }) {
           <h3>{t('loans.toClose')}</h3>
           <ul>
             {loan.blockers.map((blocker, index) => (
-              <li key={index}>{blocker.message}</li>
+              <li key={index}>{blockerText(t, blocker)}</li>
             ))}
           </ul>
         </>
@@ -331,7 +332,7 @@ function ManageLoan({ loan, onDone }: { loan: Loan; onDone(): void }) {
               {t('desk.loan.cannotClose')}
               <ul>
                 {refusal.map((blocker, index) => (
-                  <li key={index}>{blocker.message}</li>
+                  <li key={index}>{blockerText(t, blocker)}</li>
                 ))}
               </ul>
             </div>
@@ -341,4 +342,9 @@ function ManageLoan({ loan, onDone }: { loan: Loan; onDone(): void }) {
       </div>
     </section>
   );
+}
+
+/** A closing blocker in the reader's language; the server's (English) message for a field this page does not know. */
+function blockerText(t: TFunction, blocker: { field: string; message: string }): string {
+  return t(`loans.blocker.${blocker.field}`, { defaultValue: blocker.message });
 }
