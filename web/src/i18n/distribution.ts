@@ -57,6 +57,21 @@ export const distributionEn = {
       'institution-cap': 'the cap per institution was reached.',
       cutting: 'the {{left}} {{unit}} of {{kind}} left is spread over samples too small to cut into at most {{maxPieces}} pieces of at least {{minCut}} {{unit}}.',
       outweighed: 'the rest of {{kind}} went to requests worth more in total.',
+      'consent-scope-excluded': 'what is left of {{kind}} is in samples the donors’ consent keeps from this application.',
+      excluded: 'Excluded by donor consent: {{samples}}.',
+      exclusion: {
+        'consent-withdrawn': '{{sample}} (consent withdrawn)',
+        'no-consent': '{{sample}} (no consent on record)',
+        'use-not-consented': '{{sample}} (not consented: {{uses}})',
+      },
+      use: {
+        'genetic-analysis': 'genetic analysis',
+        'commercial-use': 'commercial use',
+        'external-sharing': 'sharing outside the institution',
+        'data-linkage': 'data linkage',
+        'cell-line-derivation': 'cell line derivation',
+        'animal-research': 'animal research',
+      },
     },
   },
   shipments: {
@@ -201,6 +216,21 @@ export const distributionZh: Widen<typeof distributionEn> = {
       'institution-cap': '已达到每个科研机构的上限。',
       cutting: '剩余的 {{left}} {{unit}} {{kind}}分散在过小的样品中，无法以最多 {{maxPieces}} 份、每份至少 {{minCut}} {{unit}} 分样。',
       outweighed: '其余{{kind}}分给了总体价值更高的申请。',
+      'consent-scope-excluded': '剩余的{{kind}}所在样品的捐献者知情同意范围不允许用于本申请。',
+      excluded: '因捐献者知情同意而排除：{{samples}}。',
+      exclusion: {
+        'consent-withdrawn': '{{sample}}（已撤回同意）',
+        'no-consent': '{{sample}}（无知情同意记录）',
+        'use-not-consented': '{{sample}}（未同意：{{uses}}）',
+      },
+      use: {
+        'genetic-analysis': '基因分析',
+        'commercial-use': '商业用途',
+        'external-sharing': '机构外共享',
+        'data-linkage': '数据关联',
+        'cell-line-derivation': '细胞系建立',
+        'animal-research': '动物实验',
+      },
     },
   },
   shipments: {

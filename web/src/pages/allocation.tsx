@@ -7,6 +7,7 @@ import { Empty, ErrorState, Loading } from '../components/states';
 import { useToast } from '../components/toast';
 import { Badge, DateTime, PageHeader, Quantity, StatusBadge } from '../components/ui';
 import { useLoad } from '../components/use-load';
+import { explain } from '../lib/allocation-explain';
 import { parseQuantity } from '../lib/quantity';
 
 type Allocation = Answer<'/api/v1/allocations/{id}', 'get'>;
@@ -14,17 +15,6 @@ type Check = Answer<'/api/v1/allocations/{id}/check', 'post'>;
 type Item = Allocation['applications'][number]['items'][number];
 
 const outcomeTone = { full: 'green', partial: 'amber', none: 'red' } as const;
-const reasons = ['not-offered', 'kind-exhausted', 'institution-cap', 'cutting', 'outweighed'];
-
-/** The item's explanation in the page's language, from the machine reason and its parameters; the server's English otherwise. */
-function explain(t: (key: string, values?: Record<string, unknown>) => string, item: { kind: string; outcome: string; allocated: string; reason: string; params: Record<string, string | number>; explanation: string }, requested: string, unit: string): string {
-  const u = t(`units.${unit}`, { defaultValue: unit });
-  const values = { ...item.params, kind: item.kind, unit: u, requested, allocated: item.allocated };
-  if (item.outcome === 'full') return t('allocation.explain.full', values);
-  if (!reasons.includes(item.reason)) return item.explanation;
-  const head = item.outcome === 'partial' ? t('allocation.explain.partial', values) : t('allocation.explain.none', values);
-  return `${head}${t('allocation.explain.because')}${t(`allocation.explain.${item.reason}`, values)}`;
-}
 const itemKey = (applicationId: string, kind: string) => `${applicationId}|${kind}`;
 
 async function load(callId: string, signal: AbortSignal) {
