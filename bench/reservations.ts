@@ -119,7 +119,8 @@ function driveHttp(urls: string[], headers: Record<string, string>, body: string
 
 async function main(): Promise<void> {
   const database = await createPostgresDatabase('sb_bench_reserve');
-  const config = loadConfig({ DATABASE_URL: database.url, SAMPLEBANK_DEMO: '0', LOG_LEVEL: 'silent' });
+  // The server gets as many connections as the baseline has clients.
+  const config = loadConfig({ DATABASE_URL: database.url, DATABASE_POOL_SIZE: String(clients), SAMPLEBANK_DEMO: '0', LOG_LEVEL: 'silent' });
   const context = await compose({ config, logger: createLogger('silent') });
   const app = await buildServer(context);
   const base = await app.listen({ port: 0, host: '127.0.0.1' });

@@ -104,7 +104,7 @@ export interface ComposeOptions {
 export async function compose(options: ComposeOptions = {}): Promise<Context> {
   const config = options.config ?? loadConfig();
   const logger = options.logger ?? createLogger(config.logLevel);
-  const handle = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  const handle = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, poolSize: config.databasePoolSize });
   try {
     const applied = await migrate(handle);
     if (applied.length > 0) logger.info({ applied }, 'database migrated');
