@@ -28,6 +28,8 @@ import { createTestServer } from '../test/harness.js';
 
 const dist = fileURLToPath(new URL('../web/dist/', import.meta.url));
 const runs = Number(process.argv[2] ?? 7);
+/** Every chart on the page has drawn (signed out, per-institution charts wait for the committee's decision). */
+const allChartsDrawn = "(() => { const charts = [...document.querySelectorAll('.chart')]; return charts.length > 0 && charts.every((c) => c.querySelector('svg')); })()";
 const port = Number(process.env.BENCH_PORT ?? 4710);
 
 /** The scripts index.html loads at once: the entry and its modulepreloads (lazy pages excluded). */
@@ -109,18 +111,18 @@ async function main(): Promise<void> {
     for (let run = 0; run < runs + 1; run++) {
       // A new context each run: cold HTTP cache, like a first visit.
       const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-      await context.request.post(`${base}/api/v1/auth/login`, { data: { email: seed.chair.email, password: SEED_PASSWORD } });
+      // The public page, as a visitor who is not signed in sees it.
       const page = await context.newPage();
       await page.goto(`${base}/statistics?call=${seed.callId ?? ''}`, { waitUntil: 'commit' });
       await page.waitForSelector('.kpis');
-      await page.waitForFunction("document.querySelectorAll('.chart svg').length >= 2");
+      await page.waitForFunction(allChartsDrawn);
       // Interactive: the main thread answers a task posted now.
       const elapsed = (await page.evaluate('new Promise((resolve) => setTimeout(() => resolve(performance.now()), 0))')) as number;
       if (run > 0) times.push(elapsed); // the first run warms the server's code paths
       await context.close();
     }
     catalogScripts = await fetchedScripts(browser, `${base}/`, 'main h1');
-    statisticsScripts = await fetchedScripts(browser, `${base}/statistics?call=${seed.callId ?? ''}`, '.chart svg', { base, email: seed.chair.email });
+    statisticsScripts = await fetchedScripts(browser, `${base}/statistics?call=${seed.callId ?? ''}`, '.chart svg');
     const small = await manySamples(server, 'BASE', 1_000);
     const large = await manySamples(server, 'BIG', 100_000);
     for (let run = 0; run < Math.max(3, Math.ceil(runs / 2)); run++) {
@@ -143,7 +145,7 @@ async function main(): Promise<void> {
     `| **total JS (target ≤ 250 KB)** | ${kb(scripts.reduce((sum, script) => sum + script.raw, 0))} | **${kb(total)}** |`,
     `| CSS | | ${kb(cssGzip)} |`,
     '',
-    `statistics page time to interactive (cold cache, signed in, ${times.length} runs): median ${median(times).toFixed(0)} ms, min ${Math.min(...times).toFixed(0)} ms, max ${Math.max(...times).toFixed(0)} ms (target < 1000 ms)`,
+    `public statistics page time to interactive (cold cache, signed out, ${times.length} runs): median ${median(times).toFixed(0)} ms, min ${Math.min(...times).toFixed(0)} ms, max ${Math.max(...times).toFixed(0)} ms (target < 1000 ms)`,
   ];
   const sumGzip = (list: Array<{ gzip: number }>): number => list.reduce((sum, script) => sum + script.gzip, 0);
   const of = (size: number, key: 'first' | 'next'): number => median(lists.filter((entry) => entry.size === size).map((entry) => entry[key]));

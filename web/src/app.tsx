@@ -1,35 +1,77 @@
-import { lazy, Suspense, useEffect, useRef, useState, type ReactNode } from 'react';
+import { Suspense, useEffect, useRef, useState, type ComponentType, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, NavLink, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
+import { Link, matchPath, NavLink, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
 import { areas, mayEnter, useAuth, type Area } from './auth';
 import { Loading } from './components/states';
+import { lazyPage, type LazyPage } from './lib/lazy-page';
 import { setLanguage, type Language } from './i18n';
 import { CatalogPage } from './pages/catalog';
 import { NotAllowedPage, NotFoundPage } from './pages/not-allowed';
 import { SignInPage } from './pages/sign-in';
 
 // Pages past the first load their code when opened, so the catalog starts small.
-const StatisticsPage = lazy(() => import('./pages/statistics'));
-const SamplesPage = lazy(() => import('./pages/samples'));
-const SamplePage = lazy(() => import('./pages/sample'));
-const StoragePage = lazy(() => import('./pages/storage'));
-const ImportPage = lazy(() => import('./pages/import'));
-const AccountPage = lazy(() => import('./pages/account'));
-const CallsPage = lazy(() => import('./pages/calls'));
-const MyApplications = lazy(() => import('./pages/application').then((m) => ({ default: m.MyApplications })));
-const ApplicationPage = lazy(() => import('./pages/application'));
-const ApplicationFormPage = lazy(() => import('./pages/application-form'));
-const ReviewsPage = lazy(() => import('./pages/reviews'));
-const ReviewWorkspace = lazy(() => import('./pages/reviews').then((m) => ({ default: m.ReviewWorkspace })));
-const CommitteePage = lazy(() => import('./pages/committee'));
-const AllocationPage = lazy(() => import('./pages/allocation'));
-const ShipmentsPage = lazy(() => import('./pages/shipments'));
-const ShipmentPage = lazy(() => import('./pages/shipments').then((m) => ({ default: m.ShipmentPage })));
-const LoansPage = lazy(() => import('./pages/loans'));
-const ReturnsPage = lazy(() => import('./pages/returns'));
-const IncidentsPage = lazy(() => import('./pages/returns').then((m) => ({ default: m.IncidentsPage })));
-const CommitteeCall = lazy(() => import('./pages/committee').then((m) => ({ default: m.CommitteeCall })));
-const AuditPage = lazy(() => import('./pages/audit'));
+const StatisticsPage = lazyPage(() => import('./pages/statistics'));
+const SamplesPage = lazyPage(() => import('./pages/samples'));
+const SamplePage = lazyPage(() => import('./pages/sample'));
+const StoragePage = lazyPage(() => import('./pages/storage'));
+const ImportPage = lazyPage(() => import('./pages/import'));
+const AccountPage = lazyPage(() => import('./pages/account'));
+const CallsPage = lazyPage(() => import('./pages/calls'));
+const MyApplications = lazyPage(() => import('./pages/application').then((m) => ({ default: m.MyApplications })));
+const ApplicationPage = lazyPage(() => import('./pages/application'));
+const ApplicationFormPage = lazyPage(() => import('./pages/application-form'));
+const ReviewsPage = lazyPage(() => import('./pages/reviews'));
+const ReviewWorkspace = lazyPage(() => import('./pages/reviews').then((m) => ({ default: m.ReviewWorkspace })));
+const CommitteePage = lazyPage(() => import('./pages/committee'));
+const AllocationPage = lazyPage(() => import('./pages/allocation'));
+const ShipmentsPage = lazyPage(() => import('./pages/shipments'));
+const ShipmentPage = lazyPage(() => import('./pages/shipments').then((m) => ({ default: m.ShipmentPage })));
+const LoansPage = lazyPage(() => import('./pages/loans'));
+const ReturnsPage = lazyPage(() => import('./pages/returns'));
+const IncidentsPage = lazyPage(() => import('./pages/returns').then((m) => ({ default: m.IncidentsPage })));
+const CommitteeCall = lazyPage(() => import('./pages/committee').then((m) => ({ default: m.CommitteeCall })));
+const AuditPage = lazyPage(() => import('./pages/audit'));
+
+interface PageRoute {
+  path: string;
+  page: ComponentType;
+  /** Signed-in only (and, with an area, only for the roles that may enter it). */
+  guard?: boolean;
+  area?: Area;
+}
+
+const routes: PageRoute[] = [
+  { path: '/', page: CatalogPage },
+  { path: '/sign-in', page: SignInPage },
+  { path: '/statistics', page: StatisticsPage },
+  { path: '/samples', page: SamplesPage, guard: true, area: 'console' },
+  { path: '/samples/:id', page: SamplePage, guard: true, area: 'console' },
+  { path: '/storage', page: StoragePage, guard: true, area: 'console' },
+  { path: '/storage/:id', page: StoragePage, guard: true, area: 'console' },
+  { path: '/import', page: ImportPage, guard: true, area: 'console' },
+  { path: '/account', page: AccountPage, guard: true },
+  { path: '/calls', page: CallsPage, guard: true },
+  { path: '/applications', page: MyApplications, guard: true, area: 'applications' },
+  { path: '/applications/new', page: ApplicationFormPage, guard: true, area: 'applications' },
+  { path: '/applications/:id/edit', page: ApplicationFormPage, guard: true, area: 'applications' },
+  { path: '/applications/:id', page: ApplicationPage, guard: true },
+  { path: '/reviews', page: ReviewsPage, guard: true, area: 'reviews' },
+  { path: '/reviews/:id', page: ReviewWorkspace, guard: true, area: 'reviews' },
+  { path: '/committee', page: CommitteePage, guard: true, area: 'committee' },
+  { path: '/committee/:id', page: CommitteeCall, guard: true, area: 'committee' },
+  { path: '/committee/:id/allocation', page: AllocationPage, guard: true, area: 'committee' },
+  { path: '/shipments', page: ShipmentsPage, guard: true, area: 'console' },
+  { path: '/shipments/:id', page: ShipmentPage, guard: true },
+  { path: '/loans', page: LoansPage, guard: true, area: 'console' },
+  { path: '/returns', page: ReturnsPage, guard: true, area: 'console' },
+  { path: '/incidents', page: IncidentsPage, guard: true, area: 'console' },
+  { path: '/audit', page: AuditPage, guard: true, area: 'audit' },
+  { path: '*', page: NotFoundPage },
+];
+
+// A page opened by its address loads its code while the session is checked, so its route renders without suspending.
+const opened = routes.find((route) => route.path !== '*' && matchPath(route.path, window.location.pathname));
+if (opened && 'preload' in opened.page) void (opened.page as LazyPage).preload();
 
 interface NavItem {
   to: string;
@@ -203,32 +245,9 @@ export function App() {
         ) : (
           <Suspense fallback={<Loading />}>
             <Routes>
-              <Route path="/" element={<CatalogPage />} />
-              <Route path="/sign-in" element={<SignInPage />} />
-              <Route path="/statistics" element={<StatisticsPage />} />
-              <Route path="/samples" element={<Guard area="console"><SamplesPage /></Guard>} />
-              <Route path="/samples/:id" element={<Guard area="console"><SamplePage /></Guard>} />
-              <Route path="/storage" element={<Guard area="console"><StoragePage /></Guard>} />
-              <Route path="/storage/:id" element={<Guard area="console"><StoragePage /></Guard>} />
-              <Route path="/import" element={<Guard area="console"><ImportPage /></Guard>} />
-              <Route path="/account" element={<Guard><AccountPage /></Guard>} />
-              <Route path="/calls" element={<Guard><CallsPage /></Guard>} />
-              <Route path="/applications" element={<Guard area="applications"><MyApplications /></Guard>} />
-              <Route path="/applications/new" element={<Guard area="applications"><ApplicationFormPage /></Guard>} />
-              <Route path="/applications/:id/edit" element={<Guard area="applications"><ApplicationFormPage /></Guard>} />
-              <Route path="/applications/:id" element={<Guard><ApplicationPage /></Guard>} />
-              <Route path="/reviews" element={<Guard area="reviews"><ReviewsPage /></Guard>} />
-              <Route path="/reviews/:id" element={<Guard area="reviews"><ReviewWorkspace /></Guard>} />
-              <Route path="/committee" element={<Guard area="committee"><CommitteePage /></Guard>} />
-              <Route path="/committee/:id" element={<Guard area="committee"><CommitteeCall /></Guard>} />
-              <Route path="/committee/:id/allocation" element={<Guard area="committee"><AllocationPage /></Guard>} />
-              <Route path="/shipments" element={<Guard area="console"><ShipmentsPage /></Guard>} />
-              <Route path="/shipments/:id" element={<Guard><ShipmentPage /></Guard>} />
-              <Route path="/loans" element={<Guard area="console"><LoansPage /></Guard>} />
-              <Route path="/returns" element={<Guard area="console"><ReturnsPage /></Guard>} />
-              <Route path="/incidents" element={<Guard area="console"><IncidentsPage /></Guard>} />
-              <Route path="/audit" element={<Guard area="audit"><AuditPage /></Guard>} />
-              <Route path="*" element={<NotFoundPage />} />
+              {routes.map(({ path, page: Page, guard, area }) => (
+                <Route key={path} path={path} element={guard ? <Guard {...(area ? { area } : {})}><Page /></Guard> : <Page />} />
+              ))}
             </Routes>
           </Suspense>
         )}
