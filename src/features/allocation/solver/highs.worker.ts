@@ -38,6 +38,7 @@ async function solve(request: SolveRequest): Promise<SolveResponse> {
       output_flag: false,
       time_limit: request.timeLimitMs / 1000,
       mip_rel_gap: request.relativeGap,
+      mip_abs_gap: absoluteGap(lp.colCost),
       mip_feasibility_tolerance: 1e-9,
       primal_feasibility_tolerance: 1e-9,
       random_seed: 1,
@@ -61,6 +62,20 @@ async function solve(request: SolveRequest): Promise<SolveResponse> {
   } finally {
     model.dispose();
   }
+}
+
+/**
+ * HiGHS stops once the best solution is within mip_abs_gap (default 1e-6) of
+ * its bound. The objective is a share of each kind's offer, so at real
+ * magnitudes one unit (0.0001 g of 10 g) is worth about 1e-6: the default would
+ * let it leave units unallocated. Close the gap to half the value of the
+ * cheapest unit instead, but never below 1e-9, where the LP's own rounding
+ * noise would keep it searching until the time limit.
+ */
+function absoluteGap(costs: readonly number[]): number {
+  let cheapest = Infinity;
+  for (const cost of costs) if (cost > 0 && cost < cheapest) cheapest = cost;
+  return Math.max(1e-9, Math.min(1e-6, cheapest / 2));
 }
 
 function numberOrNull(value: unknown): number | null {

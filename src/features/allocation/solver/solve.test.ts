@@ -86,6 +86,27 @@ describe('allocation solver (HiGHS in a worker)', () => {
     );
   });
 
+  it('leaves no unit unallocated at real magnitudes (HiGHS would stop within its default absolute gap of 1e-6)', async () => {
+    // Found by the property above: every quantity ×100,000, so one unit is worth 1e-6 of the objective.
+    const k = 100_000n;
+    const input: AllocationInput = {
+      samples: [
+        { id: 's0', kind: 'fines', available: 6n * k },
+        { id: 's1', kind: 'fines', available: 5n * k, releasable: 4n * k },
+      ],
+      kinds: [],
+      requests: [
+        { applicationId: 'a0', itemId: '0', institutionId: 'i2', kind: 'fines', quantity: 5n * k, minimum: 1n * k, score: 0, rank: 1 },
+        { applicationId: 'a1', itemId: '0', institutionId: 'i2', kind: 'fines', quantity: 6n * k, minimum: 5n * k, score: 0, rank: 2 },
+        { applicationId: 'a2', itemId: '0', institutionId: 'i1', kind: 'fines', quantity: 6n * k, minimum: 3n * k, score: 0, rank: 3 },
+      ],
+    };
+    const result = await solveAllocation(input, { minCut: 2n * k, institutionCap: { perKind: 5n * k }, solver, timeLimitMs: 5000, relativeGap: 1e-9 });
+    expect(result.method).toBe('highs');
+    expect(result.proposal.items.reduce((sum, item) => sum + item.allocated, 0n)).toBe(10n * k);
+    expect(result.objective).toBeCloseTo(1, 9);
+  });
+
   it('beats greedy where taking by rank wastes material', async () => {
     // Rank 1 wants up to 60 (minimum 10); ranks 2 and 3 need 45 each or nothing. Greedy gives rank 1
     // its 60 and the 40 left fit nobody; the optimum gives rank 1 55 and rank 2 its 45.
