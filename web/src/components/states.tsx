@@ -2,6 +2,7 @@ import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
 import { ApiError } from '../api/client';
+import type { Load } from './use-load';
 
 export function Loading({ label }: { label?: string }) {
   const { t } = useTranslation();
@@ -67,4 +68,12 @@ export function ErrorState({ error, onRetry }: { error: unknown; onRetry?: () =>
       {action}
     </div>
   );
+}
+
+/** A loaded list's states: loading, the error with a retry, the empty message; the list itself once it has items. */
+export function ListState<T>({ load, reload, empty, children }: { load: Load<{ items: T[] }>; reload: () => void; empty: ReactNode; children: (items: T[]) => ReactNode }) {
+  if (load.status === 'loading') return <Loading />;
+  if (load.status === 'error') return <ErrorState error={load.error} onRetry={reload} />;
+  if (load.data.items.length === 0) return <Empty>{empty}</Empty>;
+  return <>{children(load.data.items)}</>;
 }

@@ -70,3 +70,16 @@ export function Progress({ value, label }: { value: number; label: string }) {
     </div>
   );
 }
+
+/** A choice between a few views, shown as a pressed-button group (keyboard: Tab and Enter/Space). */
+export function Segmented({ label, value, options, onChange }: { label: string; value: string; options: Array<[string, string]>; onChange(value: string): void }) {
+  return (
+    <div className="segmented" role="group" aria-label={label}>
+      {options.map(([key, text]) => (
+        <button key={key} type="button" aria-pressed={value === key} className={value === key ? 'active' : ''} onClick={() => onChange(key)}>
+          {text}
+        </button>
+      ))}
+    </div>
+  );
+}

@@ -5,9 +5,9 @@ import { Link, useSearchParams } from 'react-router-dom';
 import { api, ApiError, type Answer } from '../api/client';
 import { useAuth } from '../auth';
 import { Field, TextAreaField } from '../components/field';
-import { Empty, ErrorState, Loading } from '../components/states';
+import { ErrorState, ListState, Loading } from '../components/states';
 import { useToast } from '../components/toast';
-import { Badge, DateTime, PageHeader, Quantity, StatusBadge } from '../components/ui';
+import { Badge, DateTime, PageHeader, Quantity, Segmented, StatusBadge } from '../components/ui';
 import { useLoad } from '../components/use-load';
 import { ReceiptForm } from './shipments';
 
@@ -25,62 +25,62 @@ export default function LoansPage() {
         title={overdue ? t('loans.overdueTitle') : t('loans.title')}
         lead={t('loans.lead')}
         actions={
-          <div className="segmented" role="group" aria-label={t('loans.show')}>
-            <button type="button" aria-pressed={!overdue} onClick={() => setParams({})}>
-              {t('loans.open')}
-            </button>
-            <button type="button" aria-pressed={overdue} onClick={() => setParams({ overdue: 'true' })}>
-              {t('loans.overdue')}
-            </button>
-          </div>
+          <Segmented
+            label={t('loans.show')}
+            value={overdue ? 'overdue' : 'open'}
+            options={[
+              ['open', t('loans.open')],
+              ['overdue', t('loans.overdue')],
+            ]}
+            onChange={(value) => setParams(value === 'overdue' ? { overdue: 'true' } : {})}
+          />
         }
       />
-      {state.status === 'loading' && <Loading />}
-      {state.status === 'error' && <ErrorState error={state.error} onRetry={reload} />}
-      {state.status === 'ok' && state.data.items.length === 0 && <Empty>{overdue ? t('loans.noneOverdue') : t('loans.none')}</Empty>}
-      {state.status === 'ok' && state.data.items.length > 0 && (
-        <div className="table-wrap">
-          <table className="table">
-            <caption className="visually-hidden">{overdue ? t('loans.overdueTitle') : t('loans.title')}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t('shipments.application')}</th>
-                <th scope="col">{t('shipments.recipient')}</th>
-                <th scope="col" className="num">{t('loans.outstanding')}</th>
-                <th scope="col">{t('loans.dueAt')}</th>
-                <th scope="col">{t('loans.reportDueAt')}</th>
-                <th scope="col">{t('list.state')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {state.data.items.map((loan) => (
-                <tr key={loan.id}>
-                  <th scope="row">
-                    <Link to={`/applications/${loan.applicationId}`}>{loan.applicationTitle}</Link>
-                  </th>
-                  <td>
-                    {loan.applicant.name}
-                    {loan.applicant.institution ? ` · ${loan.applicant.institution}` : ''}
-                  </td>
-                  <td className="num">
-                    <Quantity value={loan.outstanding} unit={loan.unit} />
-                  </td>
-                  <td className={loan.overdue.material ? 'deadline-near' : ''}>
-                    <DateTime value={loan.dueAt} />
-                  </td>
-                  <td className={loan.overdue.report ? 'deadline-near' : ''}>
-                    <DateTime value={loan.reportDueAt} />
-                  </td>
-                  <td>
-                    <StatusBadge state={loan.state} />
-                    {(loan.overdue.material || loan.overdue.report) && <Badge tone="red">{t('loans.overdueBadge')}</Badge>}
-                  </td>
+      <ListState load={state} reload={reload} empty={overdue ? t('loans.noneOverdue') : t('loans.none')}>
+        {(items) => (
+          <div className="table-wrap">
+            <table className="table">
+              <caption className="visually-hidden">{overdue ? t('loans.overdueTitle') : t('loans.title')}</caption>
+              <thead>
+                <tr>
+                  <th scope="col">{t('shipments.application')}</th>
+                  <th scope="col">{t('shipments.recipient')}</th>
+                  <th scope="col" className="num">{t('loans.outstanding')}</th>
+                  <th scope="col">{t('loans.dueAt')}</th>
+                  <th scope="col">{t('loans.reportDueAt')}</th>
+                  <th scope="col">{t('list.state')}</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+              </thead>
+              <tbody>
+                {items.map((loan) => (
+                  <tr key={loan.id}>
+                    <th scope="row">
+                      <Link to={`/applications/${loan.applicationId}`}>{loan.applicationTitle}</Link>
+                    </th>
+                    <td>
+                      {loan.applicant.name}
+                      {loan.applicant.institution ? ` · ${loan.applicant.institution}` : ''}
+                    </td>
+                    <td className="num">
+                      <Quantity value={loan.outstanding} unit={loan.unit} />
+                    </td>
+                    <td className={loan.overdue.material ? 'deadline-near' : ''}>
+                      <DateTime value={loan.dueAt} />
+                    </td>
+                    <td className={loan.overdue.report ? 'deadline-near' : ''}>
+                      <DateTime value={loan.reportDueAt} />
+                    </td>
+                    <td>
+                      <StatusBadge state={loan.state} />
+                      {(loan.overdue.material || loan.overdue.report) && <Badge tone="red">{t('loans.overdueBadge')}</Badge>}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </ListState>
     </>
   );
 }

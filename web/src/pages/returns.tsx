@@ -4,26 +4,13 @@ import { Link, useSearchParams } from 'react-router-dom';
 import { api, ApiError, type Answer } from '../api/client';
 import { Dialog } from '../components/dialog';
 import { Field, SelectField, TextAreaField } from '../components/field';
-import { Empty, ErrorState, Loading } from '../components/states';
+import { ListState } from '../components/states';
 import { useToast } from '../components/toast';
-import { Badge, DateTime, PageHeader, Quantity, StatusBadge } from '../components/ui';
+import { Badge, DateTime, PageHeader, Quantity, Segmented, StatusBadge } from '../components/ui';
 import { useLoad } from '../components/use-load';
 
 type Return = Answer<'/api/v1/loans/returns', 'get'>['items'][number];
 type Incident = Answer<'/api/v1/incidents', 'get'>['items'][number];
-
-/** Two-state switch shown as a pressed-button group (keyboard: Tab and Enter/Space). */
-function Switch({ label, value, options, onChange }: { label: string; value: string; options: Array<[string, string]>; onChange(value: string): void }) {
-  return (
-    <div className="segmented" role="group" aria-label={label}>
-      {options.map(([key, text]) => (
-        <button key={key} type="button" aria-pressed={value === key} className={value === key ? 'active' : ''} onClick={() => onChange(key)}>
-          {text}
-        </button>
-      ))}
-    </div>
-  );
-}
 
 function errorOf(caught: unknown): ApiError {
   return caught instanceof ApiError ? caught : new ApiError(0, 'network', 'network', '');
@@ -42,7 +29,7 @@ export default function ReturnsPage() {
         title={t('desk.returns.title')}
         lead={t('desk.returns.lead')}
         actions={
-          <Switch
+          <Segmented
             label={t('desk.returns.show')}
             value={state}
             options={[
@@ -53,82 +40,81 @@ export default function ReturnsPage() {
           />
         }
       />
-      {load.status === 'loading' && <Loading />}
-      {load.status === 'error' && <ErrorState error={load.error} onRetry={reload} />}
-      {load.status === 'ok' && load.data.items.length === 0 && <Empty>{state === 'received' ? t('desk.returns.noneReceived') : t('desk.returns.none')}</Empty>}
-      {load.status === 'ok' && load.data.items.length > 0 && (
-        <div className="table-wrap">
-          <table className="table">
-            <caption className="visually-hidden">{state === 'received' ? t('desk.returns.received') : t('desk.returns.inTransit')}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t('desk.returns.returned')}</th>
-                <th scope="col">{t('desk.returns.recipient')}</th>
-                <th scope="col" className="num">{t('desk.returns.declared')}</th>
-                <th scope="col">{t('desk.returns.returnedAt')}</th>
-                {state === 'received' ? (
-                  <>
-                    <th scope="col" className="num">{t('desk.returns.found')}</th>
-                    <th scope="col">{t('desk.returns.receivedAt')}</th>
-                  </>
-                ) : (
-                  <th scope="col">
-                    <span className="visually-hidden">{t('desk.returns.receive')}</span>
-                  </th>
-                )}
-              </tr>
-            </thead>
-            <tbody>
-              {load.data.items.map((item) => (
-                <tr key={item.id}>
-                  <th scope="row">
-                    <Link to={`/samples/${item.returnedSampleId}`}>{item.returnedIdentifier}</Link>
-                    <div className="muted small">
-                      {item.kind} · {t('desk.returns.from')} {item.sampleIdentifier}
-                    </div>
-                  </th>
-                  <td>
-                    <Link to={`/applications/${item.applicationId}`}>{item.applicationTitle}</Link>
-                    <div className="muted small">
-                      {item.applicant.name}
-                      {item.applicant.institution ? ` · ${item.applicant.institution}` : ''}
-                    </div>
-                  </td>
-                  <td className="num">
-                    <Quantity value={item.quantity} unit={item.unit} />
-                    {item.condition === 'damaged' && (
-                      <>
-                        {' '}
-                        <Badge tone="amber">{t('desk.returns.damaged')}</Badge>
-                      </>
-                    )}
-                  </td>
-                  <td>
-                    <DateTime value={item.returnedAt} />
-                  </td>
+      <ListState load={load} reload={reload} empty={state === 'received' ? t('desk.returns.noneReceived') : t('desk.returns.none')}>
+        {(items) => (
+          <div className="table-wrap">
+            <table className="table">
+              <caption className="visually-hidden">{state === 'received' ? t('desk.returns.received') : t('desk.returns.inTransit')}</caption>
+              <thead>
+                <tr>
+                  <th scope="col">{t('desk.returns.returned')}</th>
+                  <th scope="col">{t('desk.returns.recipient')}</th>
+                  <th scope="col" className="num">{t('desk.returns.declared')}</th>
+                  <th scope="col">{t('desk.returns.returnedAt')}</th>
                   {state === 'received' ? (
                     <>
-                      <td className="num">
-                        {item.receivedQuantity && <Quantity value={item.receivedQuantity} unit={item.unit} />} {item.returnedState && <StatusBadge state={item.returnedState} />}
-                        {item.receiptNote && <div className="muted small">{item.receiptNote}</div>}
-                      </td>
-                      <td>
-                        <DateTime value={item.receivedAt} />
-                      </td>
+                      <th scope="col" className="num">{t('desk.returns.found')}</th>
+                      <th scope="col">{t('desk.returns.receivedAt')}</th>
                     </>
                   ) : (
-                    <td>
-                      <button type="button" className="button button-small button-primary" aria-label={t('desk.returns.receiveOf', { identifier: item.returnedIdentifier })} onClick={() => setReceiving(item)}>
-                        {t('desk.returns.receive')}
-                      </button>
-                    </td>
+                    <th scope="col">
+                      <span className="visually-hidden">{t('desk.returns.receive')}</span>
+                    </th>
                   )}
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+              </thead>
+              <tbody>
+                {items.map((item) => (
+                  <tr key={item.id}>
+                    <th scope="row">
+                      <Link to={`/samples/${item.returnedSampleId}`}>{item.returnedIdentifier}</Link>
+                      <div className="muted small">
+                        {item.kind} · {t('desk.returns.from')} {item.sampleIdentifier}
+                      </div>
+                    </th>
+                    <td>
+                      <Link to={`/applications/${item.applicationId}`}>{item.applicationTitle}</Link>
+                      <div className="muted small">
+                        {item.applicant.name}
+                        {item.applicant.institution ? ` · ${item.applicant.institution}` : ''}
+                      </div>
+                    </td>
+                    <td className="num">
+                      <Quantity value={item.quantity} unit={item.unit} />
+                      {item.condition === 'damaged' && (
+                        <>
+                          {' '}
+                          <Badge tone="amber">{t('desk.returns.damaged')}</Badge>
+                        </>
+                      )}
+                    </td>
+                    <td>
+                      <DateTime value={item.returnedAt} />
+                    </td>
+                    {state === 'received' ? (
+                      <>
+                        <td className="num">
+                          {item.receivedQuantity && <Quantity value={item.receivedQuantity} unit={item.unit} />} {item.returnedState && <StatusBadge state={item.returnedState} />}
+                          {item.receiptNote && <div className="muted small">{item.receiptNote}</div>}
+                        </td>
+                        <td>
+                          <DateTime value={item.receivedAt} />
+                        </td>
+                      </>
+                    ) : (
+                      <td>
+                        <button type="button" className="button button-small button-primary" aria-label={t('desk.returns.receiveOf', { identifier: item.returnedIdentifier })} onClick={() => setReceiving(item)}>
+                          {t('desk.returns.receive')}
+                        </button>
+                      </td>
+                    )}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </ListState>
       {receiving && <ReceiveDialog item={receiving} onClose={() => setReceiving(null)} onDone={reload} />}
     </>
   );
@@ -219,7 +205,7 @@ export function IncidentsPage() {
         title={t('desk.incidents.title')}
         lead={t('desk.incidents.lead')}
         actions={
-          <Switch
+          <Segmented
             label={t('desk.incidents.show')}
             value={state}
             options={[
@@ -230,57 +216,56 @@ export function IncidentsPage() {
           />
         }
       />
-      {load.status === 'loading' && <Loading />}
-      {load.status === 'error' && <ErrorState error={load.error} onRetry={reload} />}
-      {load.status === 'ok' && load.data.items.length === 0 && <Empty>{state === 'resolved' ? t('desk.incidents.noneResolved') : t('desk.incidents.none')}</Empty>}
-      {load.status === 'ok' && load.data.items.length > 0 && (
-        <div className="table-wrap">
-          <table className="table">
-            <caption className="visually-hidden">{t('desk.incidents.title')}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t('desk.incidents.sample')}</th>
-                <th scope="col">{t('desk.incidents.shipment')}</th>
-                <th scope="col">{t('desk.incidents.kind')}</th>
-                <th scope="col" className="num">{t('desk.incidents.expected')}</th>
-                <th scope="col" className="num">{t('desk.incidents.found')}</th>
-                <th scope="col">{t('desk.incidents.description')}</th>
-                <th scope="col">{state === 'resolved' ? t('desk.incidents.resolution_') : <span className="visually-hidden">{t('desk.incidents.resolve')}</span>}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {load.data.items.map((incident) => (
-                <tr key={incident.id}>
-                  <th scope="row">
-                    <Link to={`/samples/${incident.sampleId}`}>{incident.identifier}</Link>
-                  </th>
-                  <td>
-                    <Link to={`/shipments/${incident.shipmentId}`}>{incident.shipmentReference}</Link>
-                  </td>
-                  <td>
-                    {t(`desk.incidents.kinds.${incident.kind}`)} <StatusBadge state={incident.condition} />
-                  </td>
-                  <td className="num">{incident.expected}</td>
-                  <td className="num">{incident.found}</td>
-                  <td>{incident.description}</td>
-                  <td>
-                    {incident.state === 'open' ? (
-                      <button type="button" className="button button-small button-primary" aria-label={t('desk.incidents.resolveOf', { identifier: incident.identifier })} onClick={() => setResolving(incident)}>
-                        {t('desk.incidents.resolve')}
-                      </button>
-                    ) : (
-                      <>
-                        {incident.action && <Badge tone={incident.action === 'adjust' ? 'amber' : 'green'}>{t(`desk.incidents.${incident.action}`)}</Badge>}
-                        <div className="muted small">{incident.resolution}</div>
-                      </>
-                    )}
-                  </td>
+      <ListState load={load} reload={reload} empty={state === 'resolved' ? t('desk.incidents.noneResolved') : t('desk.incidents.none')}>
+        {(items) => (
+          <div className="table-wrap">
+            <table className="table">
+              <caption className="visually-hidden">{t('desk.incidents.title')}</caption>
+              <thead>
+                <tr>
+                  <th scope="col">{t('desk.incidents.sample')}</th>
+                  <th scope="col">{t('desk.incidents.shipment')}</th>
+                  <th scope="col">{t('desk.incidents.kind')}</th>
+                  <th scope="col" className="num">{t('desk.incidents.expected')}</th>
+                  <th scope="col" className="num">{t('desk.incidents.found')}</th>
+                  <th scope="col">{t('desk.incidents.description')}</th>
+                  <th scope="col">{state === 'resolved' ? t('desk.incidents.resolution_') : <span className="visually-hidden">{t('desk.incidents.resolve')}</span>}</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+              </thead>
+              <tbody>
+                {items.map((incident) => (
+                  <tr key={incident.id}>
+                    <th scope="row">
+                      <Link to={`/samples/${incident.sampleId}`}>{incident.identifier}</Link>
+                    </th>
+                    <td>
+                      <Link to={`/shipments/${incident.shipmentId}`}>{incident.shipmentReference}</Link>
+                    </td>
+                    <td>
+                      {t(`desk.incidents.kinds.${incident.kind}`)} <StatusBadge state={incident.condition} />
+                    </td>
+                    <td className="num">{incident.expected}</td>
+                    <td className="num">{incident.found}</td>
+                    <td>{incident.description}</td>
+                    <td>
+                      {incident.state === 'open' ? (
+                        <button type="button" className="button button-small button-primary" aria-label={t('desk.incidents.resolveOf', { identifier: incident.identifier })} onClick={() => setResolving(incident)}>
+                          {t('desk.incidents.resolve')}
+                        </button>
+                      ) : (
+                        <>
+                          {incident.action && <Badge tone={incident.action === 'adjust' ? 'amber' : 'green'}>{t(`desk.incidents.${incident.action}`)}</Badge>}
+                          <div className="muted small">{incident.resolution}</div>
+                        </>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </ListState>
       {resolving && <ResolveDialog incident={resolving} onClose={() => setResolving(null)} onDone={reload} />}
     </>
   );
