@@ -55,9 +55,11 @@ export function DateTime({ value }: { value: string | null | undefined }) {
 }
 
 /** A call, application or review state in the current language, coloured by where it stands. */
-export function StatusBadge({ state }: { state: string }) {
+/** A state in the reader's language; `of` names the entity where a state's word differs (a loan is "open" otherwise than a call). */
+export function StatusBadge({ state, of }: { state: string; of?: 'loan' }) {
   const { t } = useTranslation();
-  return <span className={`badge badge-${toneOf(state)}`}>{t(`status.${state}`, { defaultValue: state.replace(/_/g, ' ') })}</span>;
+  const general = t(`status.${state}`, { defaultValue: state.replace(/_/g, ' ') });
+  return <span className={`badge badge-${toneOf(state)}`}>{of ? t(`statusOf.${of}.${state}`, { defaultValue: general }) : general}</span>;
 }
 
 /** A bar that says how far a long action has got (upload, import, execution). */

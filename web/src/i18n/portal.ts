@@ -30,6 +30,7 @@ const statusEn = {
 export const portalEn = {
   ...distributionEn,
   status: statusEn,
+  statusOf: { loan: { open: 'on loan', closed: 'closed' } },
   calls: {
     title: 'Release batches',
     lead: 'Calls for applications and the material each one offers.',
@@ -254,6 +255,7 @@ export const portalZh: Widen<typeof portalEn> = {
     recused: '已回避（利益冲突）',
     ...distributionZh.statusExtra,
   },
+  statusOf: { loan: { open: '借用中', closed: '已结束' } },
   calls: {
     title: '申请批次',
     lead: '科研样品发放的申请批次及各批次提供的样品。',

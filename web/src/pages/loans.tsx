@@ -71,7 +71,7 @@ export default function LoansPage() {
                       <DateTime value={loan.reportDueAt} />
                     </td>
                     <td>
-                      <StatusBadge state={loan.state} />
+                      <StatusBadge state={loan.state} of="loan" />
                       {(loan.overdue.material || loan.overdue.report) && <Badge tone="red">{t('loans.overdueBadge')}</Badge>}
                     </td>
                   </tr>
@@ -138,7 +138,7 @@ function LoanPanel({ loan, onChange }: { loan: Loan; onChange(): void }) {
   return (
     <section className="card" aria-labelledby={`loan-${loan.id}`}>
       <h2 id={`loan-${loan.id}`}>
-        {t('loans.one')} <StatusBadge state={loan.state} />
+        {t('loans.one')} <StatusBadge state={loan.state} of="loan" />
       </h2>
       <dl className="details">
         <dt>{t('loans.loaned')}</dt>
