@@ -14,7 +14,9 @@ export const palette = ['#0f766e', '#d97706', '#4f46e5', '#be185d'];
 
 export function drawChart(element: HTMLElement, option: ChartOption): () => void {
   const chart = init(element, undefined, { renderer: 'svg' });
-  chart.setOption({ color: palette, textStyle: { fontFamily: 'inherit' }, animationDuration: 300, ...option });
+  // The page's own font, named: ECharts measures text (legend gaps, label widths) with the family it is given.
+  const fontFamily = getComputedStyle(element).fontFamily || 'sans-serif';
+  chart.setOption({ color: palette, textStyle: { fontFamily }, animationDuration: 300, ...option });
   const observer = new ResizeObserver(() => chart.resize());
   observer.observe(element);
   return () => {
@@ -22,3 +24,4 @@ export function drawChart(element: HTMLElement, option: ChartOption): () => void
     chart.dispose();
   };
 }
+

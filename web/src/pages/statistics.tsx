@@ -7,7 +7,11 @@ import { SelectField } from '../components/field';
 import { Empty, ErrorState, Loading } from '../components/states';
 import { PageHeader, Quantity } from '../components/ui';
 import { useLoad } from '../components/use-load';
+import { labelColumn } from '../lib/chart-layout';
 import type { ChartOption } from '../lib/charts';
+
+/** Room for institution and research-direction names beside the bars (cards are about 300 px wide). */
+const LABEL_WIDTH = 120;
 
 type CallStatistics = Answer<'/api/v1/calls/{id}/statistics', 'get'>;
 
@@ -129,11 +133,11 @@ function InstitutionChart({ stats }: { stats: CallStatistics }) {
           <Chart
             label={t('stats.byInstitution')}
             option={{
-              grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
-              legend: { top: 0 },
+              grid: labelColumn(LABEL_WIDTH).grid,
+              legend: { top: 0, type: 'scroll' },
               tooltip: { trigger: 'axis' },
               xAxis: { type: 'value', minInterval: 1 },
-              yAxis: { type: 'category', data: names, inverse: true, axisLabel: { width: 170, overflow: 'break' } },
+              yAxis: { type: 'category', data: names, inverse: true, axisLabel: labelColumn(LABEL_WIDTH).axisLabel },
               series: [
                 { name: t('stats.series.applications'), type: 'bar', data: rows.map((row) => row.applications) },
                 { name: t('stats.series.approved'), type: 'bar', data: rows.map((row) => row.approved) },
@@ -180,11 +184,11 @@ function DirectionChart({ stats }: { stats: CallStatistics }) {
           <Chart
             label={t('stats.byDirection')}
             option={{
-              grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
-              legend: { top: 0 },
+              grid: labelColumn(LABEL_WIDTH).grid,
+              legend: { top: 0, type: 'scroll' },
               tooltip: { trigger: 'axis' },
               xAxis: { type: 'value', minInterval: 1 },
-              yAxis: { type: 'category', data: rows.map((row) => row.direction), inverse: true, axisLabel: { width: 150, overflow: 'break' } },
+              yAxis: { type: 'category', data: rows.map((row) => row.direction), inverse: true, axisLabel: labelColumn(LABEL_WIDTH).axisLabel },
               series: [
                 { name: t('stats.series.applications'), type: 'bar', data: rows.map((row) => row.applications) },
                 { name: t('stats.series.approved'), type: 'bar', data: rows.map((row) => row.approved) },
@@ -282,11 +286,11 @@ function DistributedByInstitutionChart({ stats }: { stats: CallStatistics }) {
       <Chart
         label={t('statsExtra.distributedByInstitution')}
         option={{
-          grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
-          legend: { top: 0 },
+          grid: labelColumn(LABEL_WIDTH).grid,
+          legend: { top: 0, type: 'scroll' },
           tooltip: { trigger: 'axis' },
           xAxis: { type: 'value', name: unit },
-          yAxis: { type: 'category', data: rows.map((row) => row.name), inverse: true, axisLabel: { width: 170, overflow: 'break' } },
+          yAxis: { type: 'category', data: rows.map((row) => row.name), inverse: true, axisLabel: labelColumn(LABEL_WIDTH).axisLabel },
           series: kinds.map((kind) => ({ name: kind, type: 'bar', stack: 'total', data: rows.map((row) => Number(row.distributedByKind[kind] ?? '0')) })),
         }}
       />
