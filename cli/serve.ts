@@ -56,6 +56,8 @@ export function registerServe(program: Command): void {
       process.on('SIGTERM', () => void stop('SIGTERM'));
       const address = await server.listen({ port: context.config.port, host: context.config.host });
       context.logger.info({ address, engine: context.handle.engine }, 'SampleBank is listening');
+      // One plain line among the JSON logs, for the person who just typed `npm start`.
+      process.stdout.write(`\nSampleBank is running: open ${context.config.publicUrl} (Ctrl-C stops it)\n\n`);
       const link = await context.services.setup.createLink();
       if (link) {
         const url = new URL('/setup', context.config.publicUrl);

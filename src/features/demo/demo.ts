@@ -44,6 +44,6 @@ export function describeDemo(result: DemoResult): string {
     `Demo loaded: ${result.lunar.applications} applications, ${result.lunar.approved} approved, ${result.lunar.distributed} g distributed.`,
     `Pathology bank: ${pathology.specimens} specimens (${pathology.samples} samples) from ${pathology.donors} donors, one consent withdrawn (${pathology.quarantined} samples quarantined), a call across ${pathology.institutions.length} universities.`,
     `Demo accounts (password "${DEMO_PASSWORD}"; a demo only, a real deployment has none):`,
-    ...accounts.map((a) => `  ${a.email.padEnd(36)} ${a.roles.join(', ')}`),
+    ...accounts.map((a) => `  ${a.email.padEnd(Math.max(...accounts.map((b) => b.email.length)) + 2)}${a.roles.join(', ')}`),
   ].join('\n');
 }
