@@ -31,6 +31,8 @@ const ReturnsPage = lazyPage(() => import('./pages/returns'));
 const IncidentsPage = lazyPage(() => import('./pages/returns').then((m) => ({ default: m.IncidentsPage })));
 const CommitteeCall = lazyPage(() => import('./pages/committee').then((m) => ({ default: m.CommitteeCall })));
 const AuditPage = lazyPage(() => import('./pages/audit'));
+const DonorsPage = lazyPage(() => import('./pages/donors'));
+const DonorPage = lazyPage(() => import('./pages/donors').then((m) => ({ default: m.DonorPage })));
 
 interface PageRoute {
   path: string;
@@ -65,6 +67,8 @@ const routes: PageRoute[] = [
   { path: '/loans', page: LoansPage, guard: true, area: 'console' },
   { path: '/returns', page: ReturnsPage, guard: true, area: 'console' },
   { path: '/incidents', page: IncidentsPage, guard: true, area: 'console' },
+  { path: '/donors', page: DonorsPage, guard: true, area: 'donors' },
+  { path: '/donors/:id', page: DonorPage, guard: true, area: 'donors' },
   { path: '/audit', page: AuditPage, guard: true, area: 'audit' },
   { path: '*', page: NotFoundPage },
 ];
@@ -95,6 +99,7 @@ function Header() {
     { to: '/loans', label: t('nav.loans'), area: 'console' },
     { to: '/returns', label: t('nav.returns'), area: 'console' },
     { to: '/incidents', label: t('nav.incidents'), area: 'console' },
+    { to: '/donors', label: t('nav.donors'), area: 'donors' },
     { to: '/applications', label: t('nav.applications'), area: 'applications' },
     { to: '/reviews', label: t('nav.reviews'), area: 'reviews' },
     { to: '/committee', label: t('nav.committee'), area: 'committee' },

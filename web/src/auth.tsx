@@ -58,6 +58,8 @@ export const areas = {
   reviews: ['reviewer'],
   committee: ['chair'],
   audit: ['auditor', 'admin'],
+  /** The pathology bank's donors (policy donor.read; only curators change them). */
+  donors: ['curator', 'admin', 'auditor'],
 } as const satisfies Record<string, readonly Role[]>;
 export type Area = keyof typeof areas;
 

@@ -1,4 +1,5 @@
 import { consoleEn } from './console';
+import { pathologyEn } from './pathology';
 import { portalEn } from './portal';
 
 export const en = {
@@ -21,6 +22,7 @@ export const en = {
     reviews: 'Reviews',
     committee: 'Committee',
     audit: 'Audit',
+    donors: 'Donors',
     console: 'Curator console',
   },
   lang: { label: 'Language', zh: '中文', en: 'English' },
@@ -313,6 +315,7 @@ export const en = {
   common: { close: 'Close', save: 'Save', cancel: 'Cancel', yes: 'Yes', no: 'No', required: 'required' },
   ...portalEn,
   ...consoleEn,
+  ...pathologyEn,
 };
 
 type Widen<T> = { [K in keyof T]: T[K] extends string ? string : Widen<T[K]> };

@@ -1,6 +1,7 @@
 import type { Messages } from './en';
 import { portalZh } from './portal';
 import { consoleZh } from './console';
+import { pathologyZh } from './pathology';
 
 export const zhCN: Messages = {
   product: '样本库',
@@ -22,6 +23,7 @@ export const zhCN: Messages = {
     reviews: '评审',
     committee: '专家委员会',
     audit: '审计记录',
+    donors: '捐献者',
     console: '管理员控制台',
   },
   lang: { label: '语言', zh: '中文', en: 'English' },
@@ -314,4 +316,5 @@ export const zhCN: Messages = {
   common: { close: '关闭', save: '保存', cancel: '取消', yes: '是', no: '否', required: '必填' },
   ...portalZh,
   ...consoleZh,
+  ...pathologyZh,
 };

@@ -7,6 +7,7 @@ import { Empty, ErrorState, Loading } from '../components/states';
 import { useToast } from '../components/toast';
 import { DateTime, PageHeader, Quantity } from '../components/ui';
 import { useLoad } from '../components/use-load';
+import { consentUses, isConsentUse, type ConsentUse } from '../lib/consent';
 import { draftProblems, OTHER, submitProblems, toBody, type ApplicationDraft, type Offer, type Problem, type Problems } from '../lib/application-rules';
 
 type Call = Answer<'/api/v1/calls/{id}', 'get'>;
@@ -16,6 +17,8 @@ interface Loaded {
   call: Call;
   offer: Offer;
   application: Application | null;
+  /** The intended research uses declared so far (human material only). */
+  uses: ConsentUse[];
 }
 
 async function load(callId: string | null, applicationId: string | undefined, signal: AbortSignal): Promise<Loaded | null> {
@@ -24,7 +27,8 @@ async function load(callId: string | null, applicationId: string | undefined, si
   if (!id) return null;
   const [call, pool] = await Promise.all([api.get('/api/v1/calls/{id}', { path: { id }, signal }), api.get('/api/v1/calls/{id}/pool', { path: { id }, signal })]);
   const releasable = Object.fromEntries(pool.kinds.map((kind) => [kind.kind, kind.releasable]));
-  return { call, application, offer: { scale: call.scale, unit: call.unit, directions: call.researchDirections, releasable, humanConsent: call.humanConsent } };
+  const declared = call.humanConsent && application ? (await api.get('/api/v1/applications/{id}/uses', { path: { id: application.id }, signal })).uses.filter(isConsentUse) : [];
+  return { call, application, uses: declared, offer: { scale: call.scale, unit: call.unit, directions: call.researchDirections, releasable, humanConsent: call.humanConsent } };
 }
 
 function draftOf(application: Application | null, offer: Offer): ApplicationDraft {
@@ -72,11 +76,12 @@ export default function ApplicationFormPage() {
   return <ApplicationForm {...state.data} />;
 }
 
-function ApplicationForm({ call, offer, application }: Loaded) {
+function ApplicationForm({ call, offer, application, uses: declared }: Loaded) {
   const { t } = useTranslation();
   const navigate = useNavigate();
   const toast = useToast();
   const [draft, setDraft] = useState<ApplicationDraft>(() => draftOf(application, offer));
+  const [uses, setUses] = useState<ConsentUse[]>(declared);
   const [touched, setTouched] = useState<Set<string>>(new Set());
   const [attempted, setAttempted] = useState<'none' | 'save' | 'submit'>('none');
   const [serverError, setServerError] = useState<ApiError | null>(null);
@@ -110,6 +115,16 @@ function ApplicationForm({ call, offer, application }: Loaded) {
       const saved = application
         ? await api.patch('/api/v1/applications/{id}', { path: { id: application.id }, body })
         : await api.post('/api/v1/applications', { body: { callId: call.id, ...body } });
+      if (offer.humanConsent) {
+        try {
+          await api.put('/api/v1/applications/{id}/uses', { path: { id: saved.id }, body: { uses: consentUses.filter((use) => uses.includes(use)) } });
+        } catch (caught) {
+          // The application itself is saved: go on editing it rather than create it again.
+          toast(`${t('uses.saveFailed')} ${caught instanceof ApiError ? caught.detail || caught.title : t('state.network')}`, 'error');
+          navigate(`/applications/${saved.id}/edit`);
+          return;
+        }
+      }
       if (submit) {
         await api.post('/api/v1/applications/{id}/submit', { path: { id: saved.id } });
         toast(t('apply.submitted'));
@@ -182,6 +197,21 @@ function ApplicationForm({ call, offer, application }: Loaded) {
           <div data-field="ethicsReference">
             <Field label={t('apply.fields.ethics')} value={draft.ethicsReference} onChange={(e) => change({ ethicsReference: e.target.value })} onBlur={() => touch('ethicsReference')} error={errorFor('ethicsReference')} />
           </div>
+        )}
+
+        {offer.humanConsent && (
+          <fieldset className="uses" data-field="uses" aria-describedby="uses-lead uses-hint">
+            <legend>{t('uses.legend')}</legend>
+            <p id="uses-lead" className="muted">{t('uses.lead')}</p>
+            {consentUses.map((use) => (
+              <div className="field field-check" key={use}>
+                <input id={`use-${use}`} type="checkbox" checked={uses.includes(use)} onChange={(e) => setUses((all) => (e.target.checked ? [...all, use] : all.filter((u) => u !== use)))} />
+                <label htmlFor={`use-${use}`}>{t(`allocation.explain.use.${use}`)}</label>
+              </div>
+            ))}
+            <small id="uses-hint" className="hint">{t('uses.hint')}</small>
+            {serverError?.field('uses') && <p className="field-error">{serverError.field('uses')}</p>}
+          </fieldset>
         )}
 
         <fieldset className="items" data-field="items">

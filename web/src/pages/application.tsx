@@ -9,11 +9,13 @@ import { Empty, ErrorState, Loading } from '../components/states';
 import { useToast } from '../components/toast';
 import { DateTime, PageHeader, Progress, Quantity, StatusBadge } from '../components/ui';
 import { useLoad } from '../components/use-load';
+import { inUseOrder } from '../lib/consent';
 import { applicationSteps, stepOf, withdrawable } from '../lib/workflow';
 import { Distribution } from './loans';
 
 type Application = Answer<'/api/v1/applications/{id}', 'get'>;
 type Call = Answer<'/api/v1/calls/{id}', 'get'>;
+type Uses = Answer<'/api/v1/applications/{id}/uses', 'get'>;
 
 /** An application: where it stands, what it asks for, its files and the decision letter. */
 export default function ApplicationPage() {
@@ -22,11 +24,13 @@ export default function ApplicationPage() {
   const [state, reload] = useLoad(async (signal) => {
     const application = await api.get('/api/v1/applications/{id}', { path: { id }, signal });
     const call = await api.get('/api/v1/calls/{id}', { path: { id: application.callId }, signal }).catch(() => null);
-    return { application, call };
+    // Human material: the research uses the applicant declared (and those the donors' consent must cover).
+    const uses = call?.humanConsent ? await api.get('/api/v1/applications/{id}/uses', { path: { id: application.id }, signal }).catch(() => null) : null;
+    return { application, call, uses };
   }, [id]);
   if (state.status === 'loading') return <Loading />;
   if (state.status === 'error') return <ErrorState error={state.error} onRetry={reload} />;
-  const { application, call } = state.data;
+  const { application, call, uses } = state.data;
   return (
     <>
       <p className="breadcrumb">
@@ -40,7 +44,7 @@ export default function ApplicationPage() {
       {application.decision && <DecisionLetter decision={application.decision} />}
       {['allocated', 'shipped', 'received', 'reporting', 'closed'].includes(application.state) && <Distribution applicationId={application.id} onChange={reload} />}
       <div className="layout-2">
-        <Details application={application} call={call} />
+        <Details application={application} call={call} uses={uses} />
         <Attachments application={application} onChange={reload} />
       </div>
     </>
@@ -85,7 +89,7 @@ function DecisionLetter({ decision }: { decision: NonNullable<Application['decis
   );
 }
 
-function Details({ application, call }: { application: Application; call: Call | null }) {
+function Details({ application, call, uses }: { application: Application; call: Call | null; uses: Uses | null }) {
   const { t } = useTranslation();
   return (
     <section className="card" aria-labelledby="details-title">
@@ -99,6 +103,18 @@ function Details({ application, call }: { application: Application; call: Call |
         <dd>{application.justification ?? '—'}</dd>
         <dt>{t('portal.destructive')}</dt>
         <dd>{application.destructive ? t('common.yes') : t('common.no')}</dd>
+        {uses && (
+          <>
+            <dt>{t('uses.title')}</dt>
+            <dd data-testid="declared-uses">{uses.uses.length > 0 ? inUseOrder(uses.uses).map((use) => t(`allocation.explain.use.${use}`, { defaultValue: use })).join(t('donors.separator')) : t('uses.none')}</dd>
+            {uses.required.some((use) => !uses.uses.includes(use)) && (
+              <>
+                <dt>{t('uses.required')}</dt>
+                <dd>{inUseOrder(uses.required).map((use) => t(`allocation.explain.use.${use}`, { defaultValue: use })).join(t('donors.separator'))}</dd>
+              </>
+            )}
+          </>
+        )}
         {application.submittedAt && (
           <>
             <dt>{t('portal.submittedAt')}</dt>
