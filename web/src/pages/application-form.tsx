@@ -203,12 +203,14 @@ function ApplicationForm({ call, offer, application, uses: declared }: Loaded) {
           <fieldset className="uses" data-field="uses" aria-describedby="uses-lead uses-hint">
             <legend>{t('uses.legend')}</legend>
             <p id="uses-lead" className="muted">{t('uses.lead')}</p>
-            {consentUses.map((use) => (
-              <div className="field field-check" key={use}>
-                <input id={`use-${use}`} type="checkbox" checked={uses.includes(use)} onChange={(e) => setUses((all) => (e.target.checked ? [...all, use] : all.filter((u) => u !== use)))} />
-                <label htmlFor={`use-${use}`}>{t(`allocation.explain.use.${use}`)}</label>
-              </div>
-            ))}
+            <div className="check-list">
+              {consentUses.map((use) => (
+                <div className="check" key={use}>
+                  <input id={`use-${use}`} type="checkbox" checked={uses.includes(use)} onChange={(e) => setUses((all) => (e.target.checked ? [...all, use] : all.filter((u) => u !== use)))} />
+                  <label htmlFor={`use-${use}`}>{t(`allocation.explain.use.${use}`)}</label>
+                </div>
+              ))}
+            </div>
             <small id="uses-hint" className="hint">{t('uses.hint')}</small>
             {serverError?.field('uses') && <p className="field-error">{serverError.field('uses')}</p>}
           </fieldset>

@@ -7,7 +7,7 @@ import { Dialog } from '../components/dialog';
 import { Field, SelectField, TextAreaField } from '../components/field';
 import { Empty, ErrorState, Loading } from '../components/states';
 import { useToast } from '../components/toast';
-import { Badge, DateTime, PageHeader, StateBadge, StatusBadge } from '../components/ui';
+import { Badge, DateTime, PageHeader, Quantity, StateBadge, StatusBadge } from '../components/ui';
 import { useLoad } from '../components/use-load';
 import { consentUses, inUseOrder, type ConsentUse } from '../lib/consent';
 
@@ -207,8 +207,8 @@ export function DonorPage() {
           <Badge tone="red">{t('donors.consentWithdrawn')}</Badge> {t('donors.withdrawnNote', { date: new Date(donor.consentWithdrawnAt!).toLocaleString(i18n.language, { dateStyle: 'medium', timeStyle: 'short' }) })}
         </p>
       )}
-      {result && <WithdrawalResult result={result} />}
-      {withdrawn && <HoldingsPanel holdings={result?.holdings ?? holdings} />}
+      {result && <WithdrawalResult result={result} unit={collection?.unit ?? null} />}
+      {withdrawn && <HoldingsPanel holdings={result?.holdings ?? holdings} unit={collection?.unit ?? null} />}
       <div className="layout-2">
         <section className="card" aria-labelledby="donor-details">
           <h2 id="donor-details">{t('donors.details')}</h2>
@@ -326,17 +326,19 @@ function ConsentForm({ donor, onDone }: { donor: Donor; onDone(): void }) {
       )}
       <fieldset>
         <legend>{t('donors.scopeLegend')}</legend>
-        {consentUses.map((use) => (
-          <div className="field field-check" key={use}>
-            <input
-              id={`consent-${use}`}
-              type="checkbox"
-              checked={scope.includes(use)}
-              onChange={(event) => setScope((all) => (event.target.checked ? [...all, use] : all.filter((u) => u !== use)))}
-            />
-            <label htmlFor={`consent-${use}`}>{t(`allocation.explain.use.${use}`)}</label>
-          </div>
-        ))}
+        <div className="check-list">
+          {consentUses.map((use) => (
+            <div className="check" key={use}>
+              <input
+                id={`consent-${use}`}
+                type="checkbox"
+                checked={scope.includes(use)}
+                onChange={(event) => setScope((all) => (event.target.checked ? [...all, use] : all.filter((u) => u !== use)))}
+              />
+              <label htmlFor={`consent-${use}`}>{t(`allocation.explain.use.${use}`)}</label>
+            </div>
+          ))}
+        </div>
         {error?.field('scope') && <p className="field-error">{error.field('scope')}</p>}
       </fieldset>
       <Field label={t('donors.givenOn')} type="date" required value={givenOn} onChange={(event) => setGivenOn(event.target.value)} error={error?.field('givenOn')} />
@@ -397,7 +399,7 @@ function WithdrawDialog({ donor, onClose, onDone }: { donor: Donor; onClose(): v
 }
 
 /** What the withdrawal just did: the samples it quarantined and the reservations it released. */
-function WithdrawalResult({ result }: { result: Withdrawal }) {
+function WithdrawalResult({ result, unit }: { result: Withdrawal; unit: string | null }) {
   const { t } = useTranslation();
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => heading.current?.focus(), []);
@@ -431,7 +433,7 @@ function WithdrawalResult({ result }: { result: Withdrawal }) {
               <Link className="mono" to={`/samples/${reservation.sampleId}`}>
                 {reservation.identifier}
               </Link>{' '}
-              {reservation.quantity} ·{' '}
+              {unit ? <Quantity value={reservation.quantity} unit={unit} /> : reservation.quantity} ·{' '}
               {reservation.applicationId ? (
                 <Link to={`/applications/${reservation.applicationId}`}>{t('donors.forApplication')}</Link>
               ) : (
@@ -446,13 +448,13 @@ function WithdrawalResult({ result }: { result: Withdrawal }) {
 }
 
 /** Where the donor's material is outside the shelf: whom the curator contacts. */
-function HoldingsPanel({ holdings }: { holdings: Holdings | null }) {
+function HoldingsPanel({ holdings, unit }: { holdings: Holdings | null; unit: string | null }) {
   const { t } = useTranslation();
   if (!holdings) return null;
   const rows = [
     ...holdings.loans.map((held) => ({ key: `loan-${held.loanId}-${held.sampleId}`, held, where: t('donors.loans'), applicationId: held.applicationId, detail: <>{t('donors.dueAt')} <DateTime value={held.dueAt} /></> })),
     ...holdings.shipments.map((held) => ({ key: `shipment-${held.shipmentId}-${held.sampleId}`, held, where: t('donors.shipments'), applicationId: held.applicationId, detail: <><Link to={`/shipments/${held.shipmentId}`}>{held.reference}</Link> <StatusBadge state={held.shipmentState} /></> })),
-    ...holdings.reservations.map((held) => ({ key: `reservation-${held.reservationId}`, held, where: t('donors.reservations'), applicationId: held.applicationId, detail: <>{held.quantity}</> })),
+    ...holdings.reservations.map((held) => ({ key: `reservation-${held.reservationId}`, held, where: t('donors.reservations'), applicationId: held.applicationId, detail: unit ? <Quantity value={held.quantity} unit={unit} /> : <>{held.quantity}</> })),
     ...holdings.elsewhere.map((held) => ({ key: `elsewhere-${held.sampleId}`, held, where: t('donors.elsewhere'), applicationId: null, detail: null })),
   ];
   return (
