@@ -55,7 +55,7 @@ export function createServices(handle: DatabaseHandle, config: Config, logger: L
     },
     config,
     logger,
-    identity: createIdentityService(db),
+    identity: createIdentityService(db, { tokenCacheMs: config.tokenCacheSeconds * 1000 }),
     inventory,
     setup: createSetupService(db),
     ...importExportServices(db, logger),

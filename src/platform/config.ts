@@ -21,6 +21,7 @@ const envSchema = z.object({
   SMTP_URL: z.string().optional(),
   SMTP_FROM: z.string().default('SampleBank <no-reply@samplebank.local>'),
   SAMPLEBANK_BLOCK_OVERDUE: boolFlag.default(true),
+  SAMPLEBANK_TOKEN_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
 });
 
 export interface Config {
@@ -42,6 +43,8 @@ export interface Config {
   smtpFrom: string;
   /** Refuse new applications from applicants with an overdue loan obligation. */
   blockOverdue: boolean;
+  /** Seconds a process remembers who a token belongs to; a token revoked by another process works that much longer. 0 turns it off. */
+  tokenCacheSeconds: number;
 }
 
 /** Reads configuration from the environment; a bad value stops start-up with a message naming the variable. */
@@ -69,6 +72,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     smtpUrl: e.SMTP_URL,
     smtpFrom: e.SMTP_FROM,
     blockOverdue: e.SAMPLEBANK_BLOCK_OVERDUE,
+    tokenCacheSeconds: e.SAMPLEBANK_TOKEN_CACHE_SECONDS,
   };
   return { ...config, ...overrides };
 }

@@ -73,7 +73,7 @@ export const identityRepository = {
     return db
       .selectFrom('auth_tokens as t')
       .leftJoin('users as u', 'u.id', 't.user_id')
-      .select(['t.id as tokenId', 't.kind', 't.user_id as userId', 'u.institution_id as institutionId', 'u.roles', 'u.disabled_at as disabledAt'])
+      .select(['t.id as tokenId', 't.kind', 't.user_id as userId', 't.expires_at as expiresAt', 'u.institution_id as institutionId', 'u.roles', 'u.disabled_at as disabledAt'])
       .where('t.token_hash', '=', tokenHash)
       .where('t.revoked_at', 'is', null)
       .where((eb) => eb.or([eb('t.expires_at', 'is', null), eb('t.expires_at', '>', new Date())]))

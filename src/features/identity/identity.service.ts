@@ -8,6 +8,7 @@ import { inTransaction, isUniqueViolation } from '../../platform/db/tx.js';
 import { recordAudit } from '../audit/audit.service.js';
 import { identityRepository, type UserRow } from './identity.repository.js';
 import { hashPassword, hashSecret, newSecret, verifyPassword } from './password.js';
+import { createTokenCache } from './token-cache.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -45,7 +46,13 @@ function toInstitution(row: { id: string; code: string; name: string; parent_bod
 
 export type IdentityService = ReturnType<typeof createIdentityService>;
 
-export function createIdentityService(db: DB) {
+export interface IdentityOptions {
+  /** How long this process remembers who a token belongs to (0: ask the database on every request). */
+  tokenCacheMs?: number;
+}
+
+export function createIdentityService(db: DB, options: IdentityOptions = {}) {
+  const tokens = createTokenCache({ ttlMs: options.tokenCacheMs ?? 0 });
   const service = {
     async createInstitution(actor: Actor | null, input: { code: string; name: string; parentBody?: string | undefined }): Promise<Institution> {
       authorize(actor, 'institution.create');
@@ -149,15 +156,22 @@ export function createIdentityService(db: DB) {
     },
 
     async logout(token: string): Promise<void> {
-      await identityRepository.revokeTokenByHash(db, hashSecret(token));
+      const hash = hashSecret(token);
+      tokens.forget(hash);
+      await identityRepository.revokeTokenByHash(db, hash);
     },
 
     /** The actor behind a bearer token or session cookie, or null. */
     async authenticate(token: string | undefined): Promise<Actor | null> {
       if (!token || token.length > 200) return null;
-      const found = await identityRepository.findActiveToken(db, hashSecret(token));
+      const hash = hashSecret(token);
+      const cached = tokens.get(hash);
+      if (cached) return cached;
+      const found = await identityRepository.findActiveToken(db, hash);
       if (!found || !found.userId || found.disabledAt || found.kind === 'setup') return null;
-      return { userId: found.userId, institutionId: found.institutionId ?? null, roles: found.roles ?? [] };
+      const actor: Actor = { userId: found.userId, institutionId: found.institutionId ?? null, roles: found.roles ?? [] };
+      tokens.set(hash, actor, found.expiresAt);
+      return actor;
     },
 
     async createApiToken(actor: Actor | null, input: { name: string; expiresInDays?: number | undefined }) {
@@ -186,6 +200,8 @@ export function createIdentityService(db: DB) {
         if (!revoked) throw notFound('The token');
         await recordAudit(tx, actor, { stream: `user:${revoked.user_id}`, action: 'token.revoke', entityType: 'auth_token', entityId: id });
       });
+      // The cache is keyed by the secret's hash, which the id does not give: forget everyone (revoking is rare).
+      tokens.clear();
     },
 
     async changePassword(actor: Actor | null, input: { currentPassword: string; newPassword: string }): Promise<void> {

@@ -2,6 +2,8 @@ import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestServer, engine, type TestServer } from '../../../test/harness.js';
 import { PASSWORD, problem, signIn, unique, type SignedIn } from '../../../test/factories.js';
+import { hashSecret } from './password.js';
+import { createIdentityService } from './identity.service.js';
 
 describe(`identity on ${engine}`, () => {
   let server: TestServer;
@@ -62,6 +64,20 @@ describe(`identity on ${engine}`, () => {
     expect((await inject({ method: 'GET', url: '/api/v1/me', headers: { authorization: `Bearer ${token}` } })).statusCode).toBe(200);
     expect((await inject({ method: 'DELETE', url: `/api/v1/auth/tokens/${id}`, headers: admin.headers })).statusCode).toBe(204);
     problem(await inject({ method: 'GET', url: '/api/v1/me', headers: { authorization: `Bearer ${token}` } }), 401, 'unauthenticated');
+  });
+
+  it('honours a token revoked by another process for at most the token cache time', async () => {
+    const { token } = (await inject({ method: 'POST', url: '/api/v1/auth/tokens', headers: admin.headers, payload: { name: 'other process' } })).json() as { token: string };
+    const db = server.context.handle.db;
+    const cached = createIdentityService(db, { tokenCacheMs: 400 });
+    const uncached = createIdentityService(db, { tokenCacheMs: 0 });
+    expect((await cached.authenticate(token))?.userId).toBe(admin.user.id);
+    // Revoked behind both services' backs, as another server process would.
+    await db.updateTable('auth_tokens').set({ revoked_at: new Date() }).where('token_hash', '=', hashSecret(token)).execute();
+    expect(await uncached.authenticate(token)).toBeNull();
+    expect((await cached.authenticate(token))?.userId).toBe(admin.user.id);
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    expect(await cached.authenticate(token)).toBeNull();
   });
 
   it('answers bad input with problem+json naming the field and changes nothing', async () => {
