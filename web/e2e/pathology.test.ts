@@ -6,7 +6,10 @@
  * saved; the curator finds the donor from the navigation, records a new
  * consent, withdraws consent through the confirmation dialog with the
  * keyboard, and sees the donor marked withdrawn and the specimen quarantined
- * (its reservation released). axe-core runs on every new page and the dialog.
+ * (its reservation released). A curator also registers a new donor, records
+ * their consent and registers a specimen through the pages alone, the forms
+ * checking as they type and showing the server's refusals on the field.
+ * axe-core runs on every new page, form and dialog.
  */
 import crypto from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
@@ -19,6 +22,7 @@ let curator: Account;
 let chair: Account;
 let applicant: Account;
 let collectionId: string;
+let collectionCode: string;
 let donor: { id: string; code: string };
 let sampleId: string;
 let identifier: string;
@@ -49,6 +53,7 @@ beforeAll(async () => {
   chair = await createAccount(app, ['chair'], 'Chair Bian');
   applicant = await createAccount(app, ['applicant'], 'Applicant Qin');
   const code = `PATH${crypto.randomBytes(3).toString('hex').toUpperCase()}`;
+  collectionCode = code;
   collectionId = (await ok(call<{ id: string }>(app, curator, 'POST', '/collections', { code, name: 'COVID-19 autopsy tissue', unit: 'count', scale: 0, humanConsent: true, kinds: ['block'], biosafetyLevel: 2 }), 201)).id;
   donor = await ok(
     call<{ id: string; code: string }>(app, curator, 'POST', '/donors', {
@@ -131,6 +136,113 @@ describe('the pathology bank in the browser', () => {
     await page.getByTestId('declared-uses').filter({ hasText: /^genetic analysis$/ }).waitFor();
     // An applicant has no donors page.
     await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Donors' }).count()).resolves.toBe(0);
+    await page.context().close();
+  });
+
+  it('a curator registers a donor, records their consent and registers a specimen through the pages alone', async () => {
+    const page = await openPage(browser);
+    await signInWithKeyboard(page, app.baseUrl, curator);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Donors' }).click();
+    await page.getByRole('heading', { name: 'Donors', level: 1 }).waitFor();
+
+    await page.getByRole('row').filter({ hasText: donor.code }).waitFor();
+
+    // The button opens the form with the keyboard and puts the focus in its first field.
+    await page.getByRole('button', { name: 'Register donor' }).focus();
+    await expect(page.evaluate(() => document.activeElement?.textContent)).resolves.toBe('Register donor');
+    await page.keyboard.press('Enter');
+    const form = page.getByRole('form', { name: 'Register a donor' });
+    await form.waitFor();
+    await expect(form.textContent()).resolves.toMatch(/Only a pseudonymous code is stored.*name, identity card/);
+    await expect(page.evaluate(() => (document.activeElement as HTMLInputElement | null)?.labels?.[0]?.textContent)).resolves.toBe('Donor code');
+    await expectAccessible(page, 'register donor form');
+
+    // Checked as the curator types: an identity card number is not a pseudonym, a word is not an ICD-10 code.
+    const code = form.getByLabel('Donor code');
+    await page.keyboard.type('110101199003071234');
+    await page.keyboard.press('Tab');
+    await form.getByText('Needs a letter: a pseudonym, not a number from an identity document').waitFor();
+    await expect(code.getAttribute('aria-invalid')).resolves.toBe('true');
+    await form.getByLabel('Diagnoses (ICD-10)').fill('U07.1 pneumonia');
+    await form.getByLabel('Diagnoses (ICD-10)').blur();
+    await form.getByText(/Not ICD-10 codes: PNEUMONIA/).waitFor();
+    await expectAccessible(page, 'register donor form with errors');
+
+    // The server's refusal lands on the field: the code is taken.
+    await code.fill(donor.code);
+    await form.getByLabel('Diagnoses (ICD-10)').fill('u07.1, J80');
+    await form.getByLabel('Collection', { exact: true }).selectOption({ label: `${collectionCode} · COVID-19 autopsy tissue` });
+    await form.getByLabel('Collection date').fill('2021-04-28');
+    await form.getByLabel('Collection site').fill('Department of Pathology, biopsy service');
+    await form.getByRole('button', { name: 'Register donor' }).click();
+    await form.getByRole('alert').waitFor();
+    await form.getByText('is already used').waitFor();
+    await expect(code.getAttribute('aria-invalid')).resolves.toBe('true');
+
+    const fresh = donorCode();
+    await code.fill(fresh);
+    await form.getByRole('button', { name: 'Register donor' }).click();
+    await page.getByRole('heading', { name: `Donor ${fresh}` }).waitFor();
+    const details = page.getByRole('region', { name: 'Donor', exact: true });
+    await expect(details.textContent()).resolves.toContain('U07.1, J80');
+    await details.getByText('none on record').waitFor();
+    const specimens = page.getByRole('region', { name: 'Specimens' });
+    await expect(specimens.getByTestId('specimen-count').textContent()).resolves.toMatch(/Record their signed consent form first/);
+    await expectAccessible(page, 'new donor page');
+
+    // Their signed consent form.
+    const consentForm = page.getByRole('form', { name: 'Record a signed consent form' });
+    await consentForm.getByLabel('genetic analysis').check();
+    await consentForm.getByLabel('Signed on').fill('2021-04-27');
+    await consentForm.getByLabel('Form version').fill('v3.0');
+    await consentForm.getByRole('button', { name: 'Record consent' }).click();
+    await page.getByRole('table', { name: 'Consent records' }).getByRole('row').filter({ hasText: 'v3.0' }).waitFor();
+    await details.getByText('given', { exact: true }).waitFor();
+
+    // A specimen with its pre-analytical data; the quantity is checked as it is typed.
+    const specimenForm = page.getByRole('form', { name: 'Register a specimen' });
+    await expect(specimenForm.getByLabel('Kind').inputValue()).resolves.toBe('block');
+    await specimenForm.getByLabel('Quantity (pcs)').fill('1.5');
+    await specimenForm.getByText('Whole numbers only for this collection').waitFor();
+    await specimenForm.getByLabel('Quantity (pcs)').fill('4');
+    await expect(specimenForm.getByText('Whole numbers only for this collection').count()).resolves.toBe(0);
+    await specimenForm.getByLabel('Sample identifier (optional)').fill(`${collectionCode}-N1`);
+    await specimenForm.getByLabel('Collection method').selectOption('biopsy');
+    await specimenForm.getByLabel('Body site').fill('lung, left upper lobe');
+    await specimenForm.getByLabel('Collected at').fill('2021-04-28T09:30');
+    await specimenForm.getByLabel('Fixation').selectOption('formalin');
+    await specimenForm.getByLabel('Cold ischaemia time (minutes)').fill('45');
+    await specimenForm.getByLabel('Storage temperature (°C)').fill('20');
+    await specimenForm.getByLabel('SPREC code').fill('tis-bps');
+    await specimenForm.getByLabel('SPREC code').blur();
+    await specimenForm.getByText(/Seven elements separated by dashes/).waitFor();
+    await specimenForm.getByLabel('SPREC code').fill('tis-bps-a-b-for-s-a');
+    await expectAccessible(page, 'register specimen form');
+    await specimenForm.getByRole('button', { name: 'Register specimen' }).click();
+
+    const registered = specimens.getByRole('list', { name: 'Registered just now' });
+    await registered.waitFor();
+    await expect(registered.textContent()).resolves.toContain(`${collectionCode}-N1`);
+    await specimens.getByTestId('specimen-count').filter({ hasText: /^1 specimen registered for this donor\.$/ }).waitFor();
+    await expect(specimenForm.getByLabel('Quantity (pcs)').inputValue()).resolves.toBe('');
+    await expectAccessible(page, 'donor page with a specimen');
+
+    // The server agrees: the donor, the consent, the specimen with its pre-analytical data.
+    const listed = await ok(call<{ items: Array<{ id: string; code: string; diagnoses: string[]; collectedOn: string; consents: Array<{ formVersion: string }>; specimens: number }> }>(app, curator, 'GET', `/donors?collectionId=${collectionId}`));
+    const created = listed.items.find((item) => item.code === fresh)!;
+    expect(created).toMatchObject({ diagnoses: ['U07.1', 'J80'], collectedOn: '2021-04-28', consents: [{ formVersion: 'v3.0' }], specimens: 1 });
+    const sampleLink = registered.getByRole('link', { name: `${collectionCode}-N1` });
+    const newSampleId = (await sampleLink.getAttribute('href'))!.split('/').pop()!;
+    const record = await ok(call<Record<string, unknown>>(app, curator, 'GET', `/samples/${newSampleId}/specimen`));
+    expect(record).toMatchObject({ donorId: created.id, collectionMethod: 'biopsy', bodySite: 'lung, left upper lobe', fixation: 'formalin', coldIschaemiaMinutes: 45, storageTemperatureC: 20, sprec: 'TIS-BPS-A-B-FOR-S-A' });
+    expect(new Date(record.collectedAt as string).getTime()).toBe(new Date('2021-04-28T09:30').getTime());
+
+    // And the list shows the new donor with their consent and specimen.
+    await page.getByRole('link', { name: 'Back to donors' }).click();
+    const row = page.getByRole('row').filter({ hasText: fresh });
+    await row.waitFor();
+    await row.getByText('given', { exact: true }).waitFor();
+    await expect(row.getByRole('cell').last().textContent()).resolves.toBe('1');
     await page.context().close();
   });
 

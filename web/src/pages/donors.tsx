@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Link, useParams, useSearchParams } from 'react-router-dom';
+import { Link, useNavigate, useParams, useSearchParams } from 'react-router-dom';
 import { api, ApiError, type Answer } from '../api/client';
 import { useAuth } from '../auth';
 import { Dialog } from '../components/dialog';
@@ -10,10 +10,25 @@ import { useToast } from '../components/toast';
 import { Badge, DateTime, PageHeader, Quantity, StateBadge, StatusBadge } from '../components/ui';
 import { useLoad } from '../components/use-load';
 import { consentUses, inUseOrder, type ConsentUse } from '../lib/consent';
+import type { Problem, Problems } from '../lib/application-rules';
+import {
+  biosafetyLevels,
+  collectionMethods,
+  donorBody,
+  donorProblems,
+  emptyDonor,
+  emptySpecimen,
+  fixations,
+  specimenBody,
+  specimenProblems,
+  type DonorDraft,
+  type SpecimenDraft,
+} from '../lib/pathology-rules';
 
 type Donor = Answer<'/api/v1/donors/{id}', 'get'>;
 type Withdrawal = Answer<'/api/v1/donors/{id}/consent-withdrawal', 'post'>;
 type Holdings = Answer<'/api/v1/donors/{id}/holdings', 'get'>;
+type Collection = Answer<'/api/v1/collections/{id}', 'get'>;
 
 const PAGE = 50;
 
@@ -34,6 +49,9 @@ function UseList({ uses }: { uses: readonly string[] }) {
 /** The curator's donors: by collection, a page at a time. */
 export default function DonorsPage() {
   const { t } = useTranslation();
+  const { user } = useAuth();
+  const curator = !!user?.roles.includes('curator');
+  const [registering, setRegistering] = useState(false);
   const [params, setParams] = useSearchParams();
   const collectionId = params.get('collectionId') ?? '';
   const [draft, setDraft] = useState(collectionId);
@@ -78,7 +96,25 @@ export default function DonorsPage() {
 
   return (
     <>
-      <PageHeader title={t('donors.title')} lead={t('donors.lead')} />
+      <PageHeader
+        title={t('donors.title')}
+        lead={t('donors.lead')}
+        actions={
+          curator && !registering ? (
+            <button type="button" className="button button-primary" onClick={() => setRegistering(true)}>
+              {t('register.donor')}
+            </button>
+          ) : undefined
+        }
+      />
+      {curator && registering && (
+        <RegisterDonorForm
+          collections={human}
+          loaded={collections.status !== 'loading'}
+          initialCollectionId={collectionId || (human.length === 1 ? human[0]!.id : '')}
+          onCancel={() => setRegistering(false)}
+        />
+      )}
       {human.length > 1 || collectionId ? (
         <form className="filters card" onSubmit={submit} role="search" aria-label={t('donors.filters')}>
           <SelectField label={t('donors.collection')} value={draft} onChange={setDraft}>
@@ -104,7 +140,19 @@ export default function DonorsPage() {
 
       {status === 'loading' && <Loading />}
       {status === 'error' && <ErrorState error={error} onRetry={() => setRound(round + 1)} />}
-      {(status === 'ok' || status === 'more') && rows.length === 0 && <Empty>{collectionId ? t('donors.empty') : t('donors.emptyAll')}</Empty>}
+      {(status === 'ok' || status === 'more') && rows.length === 0 && (
+        <Empty
+          action={
+            curator && !registering && !collectionId ? (
+              <button type="button" className="button button-primary" onClick={() => setRegistering(true)}>
+                {t('register.donorFirst')}
+              </button>
+            ) : undefined
+          }
+        >
+          {collectionId ? t('donors.empty') : curator ? t('donors.emptyAll') : t('donors.emptyAllReader')}
+        </Empty>
+      )}
       {rows.length > 0 && status !== 'loading' && (
         <>
           <div className="table-wrap">
@@ -275,6 +323,7 @@ export function DonorPage() {
           {curator && !withdrawn && <ConsentForm donor={donor} onDone={reload} />}
         </section>
       </div>
+      <SpecimensSection donor={donor} collection={collection} curator={curator} onDone={reload} />
       {withdrawing && (
         <WithdrawDialog
           donor={donor}
@@ -499,5 +548,338 @@ function HoldingsPanel({ holdings, unit }: { holdings: Holdings | null; unit: st
         </>
       )}
     </section>
+  );
+}
+
+/** The first field with a problem, focused after a refused submission. */
+function focusFirst(form: HTMLFormElement | null, problems: Problems): void {
+  const first = Object.keys(problems)[0];
+  if (first) form?.querySelector<HTMLElement>(`[data-field="${first}"] input, [data-field="${first}"] select`)?.focus();
+}
+
+/** What the server said, above the form: its detail, and a pointer to the marked fields when it named some. */
+function ServerError({ error }: { error: ApiError | null }) {
+  const { t } = useTranslation();
+  if (!error) return null;
+  return (
+    <div className="form-error" role="alert">
+      {error.status === 0 ? t('state.network') : error.detail || error.title} {error.errors.length > 0 && t('apply.fixFields')}
+    </div>
+  );
+}
+
+/** A field's message: the local check once the field was touched (or a submission tried), else the server's. */
+function useChecks(problems: Problems, serverError: ApiError | null) {
+  const { t } = useTranslation();
+  const [touched, setTouched] = useState<Set<string>>(new Set());
+  const [attempted, setAttempted] = useState(false);
+  const message = (problem: Problem | undefined) => (problem ? t(problem.key, problem.values) : undefined);
+  return {
+    errorFor: (field: string): string | undefined =>
+      (touched.has(field) || attempted ? message(problems[field]) : undefined) ?? serverError?.errors.find((error) => error.field === field || error.field.startsWith(`${field}.`))?.message,
+    touch: (field: string) => setTouched((all) => (all.has(field) ? all : new Set(all).add(field))),
+    attempt: () => setAttempted(true),
+    reset: () => {
+      setTouched(new Set());
+      setAttempted(false);
+    },
+  };
+}
+
+/** Register a donor by pseudonymous code; the new donor's page opens for their consent and specimens. */
+function RegisterDonorForm({ collections, loaded, initialCollectionId, onCancel }: { collections: Collection[]; loaded: boolean; initialCollectionId: string; onCancel(): void }) {
+  const { t } = useTranslation();
+  const toast = useToast();
+  const navigate = useNavigate();
+  const form = useRef<HTMLFormElement>(null);
+  const [draft, setDraft] = useState<DonorDraft>(() => emptyDonor(initialCollectionId));
+  const [serverError, setServerError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const problems = donorProblems(draft);
+  const { errorFor, touch, attempt } = useChecks(problems, serverError);
+  const change = (patch: Partial<DonorDraft>) => setDraft((current) => ({ ...current, ...patch }));
+
+  useEffect(() => form.current?.querySelector<HTMLElement>('input, select, button')?.focus(), []);
+  useEffect(() => {
+    if (!draft.collectionId && initialCollectionId) change({ collectionId: initialCollectionId });
+  }, [initialCollectionId]);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    attempt();
+    setServerError(null);
+    if (Object.keys(problems).length > 0) {
+      focusFirst(form.current, problems);
+      return;
+    }
+    setBusy(true);
+    try {
+      const donor = await api.post('/api/v1/donors', { body: donorBody(draft) });
+      toast(t('register.donorDone', { code: donor.code }));
+      navigate(`/donors/${donor.id}`);
+    } catch (caught) {
+      setServerError(caught instanceof ApiError ? caught : new ApiError(0, 'network', 'network', ''));
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form id="register-donor" ref={form} className="card form" aria-labelledby="register-donor-title" onSubmit={(event) => void submit(event)} noValidate>
+      <h2 id="register-donor-title">{t('register.donorTitle')}</h2>
+      <p className="notice-inline" id="register-donor-privacy">
+        {t('register.privacy')}
+      </p>
+      {loaded && collections.length === 0 ? (
+        <>
+          <p>{t('register.noCollection')}</p>
+          <div className="form-actions">
+            <button type="button" className="button" onClick={onCancel}>
+              {t('common.cancel')}
+            </button>
+          </div>
+        </>
+      ) : (
+        <>
+          <ServerError error={serverError} />
+          <div className="form-grid">
+            <div data-field="code">
+              <Field
+                label={t('donors.code')}
+                required
+                maxLength={32}
+                autoComplete="off"
+                spellCheck={false}
+                value={draft.code}
+                placeholder="CQ-COVID-0042"
+                hint={t('register.codeHint')}
+                onChange={(event) => change({ code: event.target.value })}
+                onBlur={() => touch('code')}
+                error={errorFor('code')}
+              />
+            </div>
+            <div data-field="collectionId">
+              <SelectField label={t('donors.collection')} value={draft.collectionId} onChange={(value) => { change({ collectionId: value }); touch('collectionId'); }} error={errorFor('collectionId')}>
+                <option value="">{t('apply.choose')}</option>
+                {collections.map((collection) => (
+                  <option key={collection.id} value={collection.id}>
+                    {collection.code} · {collection.name}
+                  </option>
+                ))}
+              </SelectField>
+            </div>
+            <div data-field="collectedOn">
+              <Field label={t('donors.collectedOn')} type="date" value={draft.collectedOn} onChange={(event) => { change({ collectedOn: event.target.value }); touch('collectedOn'); }} error={errorFor('collectedOn')} />
+            </div>
+            <div data-field="collectionSite">
+              <Field label={t('donors.site')} maxLength={200} value={draft.collectionSite} hint={t('register.siteHint')} onChange={(event) => change({ collectionSite: event.target.value })} onBlur={() => touch('collectionSite')} error={errorFor('collectionSite')} />
+            </div>
+            <div data-field="diagnoses">
+              <Field
+                label={t('donors.diagnoses')}
+                value={draft.diagnoses}
+                autoComplete="off"
+                spellCheck={false}
+                placeholder="U07.1, J80"
+                hint={t('register.diagnosesHint')}
+                onChange={(event) => change({ diagnoses: event.target.value })}
+                onBlur={() => touch('diagnoses')}
+                error={errorFor('diagnoses')}
+              />
+            </div>
+          </div>
+          <p className="muted small">{t('register.donorNext')}</p>
+          <div className="form-actions">
+            <button type="button" className="button" onClick={onCancel}>
+              {t('common.cancel')}
+            </button>
+            <button type="submit" className="button button-primary" disabled={busy}>
+              {busy ? t('register.registering') : t('register.donorSubmit')}
+            </button>
+          </div>
+        </>
+      )}
+    </form>
+  );
+}
+
+interface Registered {
+  sampleId: string;
+  identifier: string;
+  kind: string;
+  quantity: string;
+}
+
+/** The donor's specimens: how many, those registered on this visit, and the form to register another. */
+function SpecimensSection({ donor, collection, curator, onDone }: { donor: Donor; collection: Collection | null; curator: boolean; onDone(): void }) {
+  const { t } = useTranslation();
+  const [registered, setRegistered] = useState<Registered[]>([]);
+  const withdrawn = donor.consentWithdrawnAt !== null;
+  const hasConsent = donor.consents.some((consent) => consent.withdrawnAt === null);
+  return (
+    <section className="card" aria-labelledby="donor-specimens">
+      <h2 id="donor-specimens">{t('donors.specimens')}</h2>
+      {donor.specimens === 0 ? (
+        <p className="muted" data-testid="specimen-count">
+          {withdrawn ? t('register.noSpecimensWithdrawn') : curator ? (hasConsent ? t('register.noSpecimens') : t('register.noSpecimensNoConsent')) : t('register.noSpecimensReader')}
+        </p>
+      ) : (
+        <p data-testid="specimen-count">{t('register.specimenCount', { count: donor.specimens })}</p>
+      )}
+      {registered.length > 0 && (
+        <>
+          <h3 id="registered-now">{t('register.registeredNow')}</h3>
+          <ul className="plain" aria-labelledby="registered-now">
+            {registered.map((specimen) => (
+              <li key={specimen.sampleId}>
+                <Link className="mono" to={`/samples/${specimen.sampleId}`}>
+                  {specimen.identifier}
+                </Link>{' '}
+                · {specimen.kind} · {collection ? <Quantity value={specimen.quantity} unit={collection.unit} /> : specimen.quantity}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      {curator && !withdrawn && collection && (
+        <SpecimenForm
+          donor={donor}
+          collection={collection}
+          onDone={(specimen) => {
+            setRegistered((all) => [...all, specimen]);
+            onDone();
+          }}
+        />
+      )}
+    </section>
+  );
+}
+
+function SpecimenForm({ donor, collection, onDone }: { donor: Donor; collection: Collection; onDone(specimen: Registered): void }) {
+  const { t } = useTranslation();
+  const toast = useToast();
+  const form = useRef<HTMLFormElement>(null);
+  const firstKind = collection.kinds.length === 1 ? collection.kinds[0]! : '';
+  const [draft, setDraft] = useState<SpecimenDraft>(() => emptySpecimen(firstKind));
+  const [serverError, setServerError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const problems = specimenProblems(draft, collection);
+  const { errorFor, touch, attempt, reset } = useChecks(problems, serverError);
+  const change = (patch: Partial<SpecimenDraft>) => setDraft((current) => ({ ...current, ...patch }));
+  const unit = t(`units.${collection.unit}`, { defaultValue: collection.unit });
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    attempt();
+    setServerError(null);
+    if (Object.keys(problems).length > 0) {
+      focusFirst(form.current, problems);
+      return;
+    }
+    setBusy(true);
+    try {
+      const body = specimenBody(draft);
+      const specimen = await api.post('/api/v1/donors/{id}/specimens', { path: { id: donor.id }, body });
+      const sample = await api.get('/api/v1/samples/{id}', { path: { id: specimen.sampleId } }).catch(() => null);
+      const identifier = sample?.identifier ?? body.identifier ?? specimen.sampleId;
+      toast(t('register.specimenDone', { identifier }));
+      // The pre-analytical data often repeat from one specimen to the next; the sample's own fields start again.
+      setDraft((current) => ({ ...current, quantity: '', identifier: '' }));
+      reset();
+      onDone({ sampleId: specimen.sampleId, identifier, kind: body.kind, quantity: sample?.quantity ?? body.quantity });
+    } catch (caught) {
+      setServerError(caught instanceof ApiError ? caught : new ApiError(0, 'network', 'network', ''));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form ref={form} className="subform" aria-labelledby="specimen-form-title" onSubmit={(event) => void submit(event)} noValidate>
+      <h3 id="specimen-form-title">{t('register.specimenTitle')}</h3>
+      <p className="muted small">{t('register.specimenLead')}</p>
+      <ServerError error={serverError} />
+      <fieldset>
+        <legend>{t('register.sampleLegend')}</legend>
+        <div className="form-grid">
+          <div data-field="kind">
+            <SelectField label={t('register.kind')} value={draft.kind} onChange={(value) => { change({ kind: value }); touch('kind'); }} error={errorFor('kind')}>
+              <option value="">{t('apply.choose')}</option>
+              {collection.kinds.map((kind) => (
+                <option key={kind} value={kind}>
+                  {kind}
+                </option>
+              ))}
+            </SelectField>
+          </div>
+          <div data-field="quantity">
+            <Field
+              label={t('register.quantity', { unit })}
+              required
+              inputMode={collection.scale === 0 ? 'numeric' : 'decimal'}
+              value={draft.quantity}
+              hint={collection.scale === 0 ? t('register.quantityWhole') : t('register.quantityScale', { scale: collection.scale })}
+              onChange={(event) => { change({ quantity: event.target.value }); touch('quantity'); }}
+              error={errorFor('quantity')}
+            />
+          </div>
+          <div data-field="identifier">
+            <Field label={t('register.identifier')} maxLength={64} autoComplete="off" spellCheck={false} value={draft.identifier} hint={t('register.identifierHint')} onChange={(event) => { change({ identifier: event.target.value }); touch('identifier'); }} error={errorFor('identifier')} />
+          </div>
+        </div>
+      </fieldset>
+      <fieldset>
+        <legend>{t('register.preanalytical')}</legend>
+        <div className="form-grid">
+          <div data-field="collectionMethod">
+            <SelectField label={t('register.collectionMethod')} value={draft.collectionMethod} onChange={(value) => change({ collectionMethod: value })} error={errorFor('collectionMethod')}>
+              <option value="">{t('register.notRecorded')}</option>
+              {collectionMethods.map((method) => (
+                <option key={method} value={method}>
+                  {t(`register.method.${method}`)}
+                </option>
+              ))}
+            </SelectField>
+          </div>
+          <div data-field="bodySite">
+            <Field label={t('register.bodySite')} maxLength={200} value={draft.bodySite} placeholder={t('register.bodySiteExample')} onChange={(event) => change({ bodySite: event.target.value })} onBlur={() => touch('bodySite')} error={errorFor('bodySite')} />
+          </div>
+          <div data-field="collectedAt">
+            <Field label={t('register.collectedAt')} type="datetime-local" value={draft.collectedAt} onChange={(event) => { change({ collectedAt: event.target.value }); touch('collectedAt'); }} error={errorFor('collectedAt')} />
+          </div>
+          <div data-field="fixation">
+            <SelectField label={t('register.fixation')} value={draft.fixation} onChange={(value) => change({ fixation: value })} error={errorFor('fixation')}>
+              <option value="">{t('register.notRecorded')}</option>
+              {fixations.map((fixation) => (
+                <option key={fixation} value={fixation}>
+                  {t(`register.fix.${fixation}`)}
+                </option>
+              ))}
+            </SelectField>
+          </div>
+          <div data-field="coldIschaemiaMinutes">
+            <Field label={t('register.coldIschaemia')} inputMode="numeric" value={draft.coldIschaemiaMinutes} hint={t('register.coldIschaemiaHint')} onChange={(event) => { change({ coldIschaemiaMinutes: event.target.value }); touch('coldIschaemiaMinutes'); }} error={errorFor('coldIschaemiaMinutes')} />
+          </div>
+          <div data-field="storageTemperatureC">
+            <Field label={t('register.storageTemperature')} inputMode="numeric" value={draft.storageTemperatureC} placeholder="-80" onChange={(event) => { change({ storageTemperatureC: event.target.value }); touch('storageTemperatureC'); }} error={errorFor('storageTemperatureC')} />
+          </div>
+          <div data-field="sprec">
+            <Field label={t('register.sprec')} maxLength={40} autoComplete="off" spellCheck={false} value={draft.sprec} placeholder="TIS-ARM-A-B-FOR-S-A" hint={t('register.sprecHint')} onChange={(event) => change({ sprec: event.target.value })} onBlur={() => touch('sprec')} error={errorFor('sprec')} />
+          </div>
+          <div data-field="biosafetyLevel">
+            <SelectField label={t('register.biosafety')} value={draft.biosafetyLevel} onChange={(value) => change({ biosafetyLevel: value })} error={errorFor('biosafetyLevel')}>
+              <option value="">{collection.biosafetyLevel ? t('register.biosafetyCollection', { level: collection.biosafetyLevel }) : t('register.notRecorded')}</option>
+              {biosafetyLevels.map((level) => (
+                <option key={level} value={level}>
+                  {t('register.bsl', { level })}
+                </option>
+              ))}
+            </SelectField>
+          </div>
+        </div>
+      </fieldset>
+      <button type="submit" className="button button-primary" disabled={busy}>
+        {busy ? t('register.registering') : t('register.specimenSubmit')}
+      </button>
+    </form>
   );
 }
