@@ -717,7 +717,7 @@ function SpecimensSection({ donor, collection, curator, onDone }: { donor: Donor
   const hasConsent = donor.consents.some((consent) => consent.withdrawnAt === null);
   return (
     <section className="card" aria-labelledby="donor-specimens">
-      <h2 id="donor-specimens">{t('donors.specimens')}</h2>
+      <h2 id="donor-specimens">{t('register.specimensSection')}</h2>
       {donor.specimens === 0 ? (
         <p className="muted" data-testid="specimen-count">
           {withdrawn ? t('register.noSpecimensWithdrawn') : curator ? (hasConsent ? t('register.noSpecimens') : t('register.noSpecimensNoConsent')) : t('register.noSpecimensReader')}
@@ -725,6 +725,7 @@ function SpecimensSection({ donor, collection, curator, onDone }: { donor: Donor
       ) : (
         <p data-testid="specimen-count">{t('register.specimenCount', { count: donor.specimens })}</p>
       )}
+      {withdrawn && donor.specimens > 0 && <p className="muted">{t('register.noNewWithdrawn')}</p>}
       {registered.length > 0 && (
         <>
           <h3 id="registered-now">{t('register.registeredNow')}</h3>
