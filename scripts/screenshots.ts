@@ -1,8 +1,10 @@
 /**
  * PNGs of each main page in both languages, for docs/screenshots/ (linked
  * from the README). Starts the real server over a fresh in-memory database
- * with a small lunar scene, on port 4700 (SCREENSHOT_PORT to change), and
- * drives Debian's Chromium. Run: npm run build:web && npx tsx scripts/screenshots.ts
+ * with a small lunar scene (its panel scores the applications before the
+ * chair decides, so the ranking ranks) and a small pathology bank (the
+ * demo's, with 8 donors, one of whom withdrew consent), on port 4700
+ * (SCREENSHOT_PORT to change), and drives Debian's Chromium. Run: npm run build:web && npx tsx scripts/screenshots.ts
  * (SCREENSHOTS=returns,incidents … to regenerate only those).
  */
 import crypto from 'node:crypto';
@@ -11,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { ensureBuilt, launch } from '../web/e2e/harness.js';
 import { SEED_PASSWORD, seedShowcase, type Seed, type SeedUser } from '../web/e2e/seed.js';
+import { buildPathologyDemo } from '../src/features/pathology/demo.js';
 import { createTestServer } from '../test/harness.js';
 
 const out = fileURLToPath(new URL('../docs/screenshots/', import.meta.url));
@@ -18,7 +21,7 @@ const port = Number(process.env.SCREENSHOT_PORT ?? 4700);
 
 interface Shot {
   name: string;
-  as: SeedUser | null;
+  as: Pick<SeedUser, 'email'> | null;
   path: string;
   ready: (page: Page) => Promise<void>;
   then?: (page: Page) => Promise<void>;
@@ -30,14 +33,16 @@ async function main(): Promise<void> {
   const server = await createTestServer();
   await server.app.listen({ port, host: '127.0.0.1' });
   const base = `http://127.0.0.1:${port}`;
-  const seed = await seedShowcase(server);
+  const seed = await seedShowcase(server, { reviews: true });
   const scene = await advance(base, seed);
+  const pathology = await pathologyScene(server, base);
   const idle = async (page: Page) => {
     await page.waitForLoadState('networkidle');
     await page.waitForFunction("!document.querySelector('.state-loading')");
   };
   const consoleShots: Shot[] = [
-    { name: 'samples', as: seed.curator, path: '/samples', ready: idle },
+    // The lunar collection's samples: the pathology bank's would fill the page.
+    { name: 'samples', as: seed.curator, path: `/samples?collectionId=${seed.collectionId}`, ready: idle },
     { name: 'sample', as: seed.curator, path: `/samples/${seed.sampleId}`, ready: idle },
     {
       name: 'split-dialog',
@@ -82,6 +87,23 @@ async function main(): Promise<void> {
     { name: 'incidents', as: seed.curator, path: '/incidents', ready: idle },
     ...(scene.loanApplicationId ? [{ name: 'loan', as: seed.curator, path: `/applications/${scene.loanApplicationId}`, ready: idle }] : []),
     { name: 'import', as: seed.curator, path: '/import', ready: idle },
+    { name: 'donors', as: pathology.curator, path: '/donors', ready: idle },
+    {
+      name: 'donor-register',
+      as: pathology.curator,
+      path: '/donors',
+      ready: idle,
+      then: async (page) => {
+        await page.locator('.page-actions .button-primary').click();
+        await page.locator('#register-donor input').first().fill('CQ-COVID-0009');
+        // code, collection date, collection site, diagnoses: one diagnosis is not an ICD-10 code, checked as typed
+        await page.locator('#register-donor input').nth(2).fill('Department of Pathology, autopsy service');
+        await page.locator('#register-donor input').nth(3).fill('U07.1, pneumonia');
+        await page.locator('#register-donor input').nth(3).blur();
+      },
+    },
+    { name: 'donor', as: pathology.curator, path: `/donors/${pathology.donorId}`, ready: idle },
+    { name: 'donor-withdrawn', as: pathology.curator, path: `/donors/${pathology.withdrawnDonorId}`, ready: idle },
     { name: 'audit', as: seed.auditor, path: '/audit', ready: idle },
     { name: 'not-allowed', as: seed.applicant, path: '/samples', ready: idle },
     { name: 'account', as: seed.curator, path: '/account', ready: idle },
@@ -131,7 +153,9 @@ async function advance(base: string, seed: Seed): Promise<{ applicationId: strin
   if (!seed.callId) return scene;
   const mine = await as<{ items: Array<{ id: string; state: string }> }>(seed.applicant, 'GET', '/applications?mine=true');
   await as(seed.chair, 'POST', `/calls/${seed.callId}/assignments/auto`, {});
-  scene.reviewId = (await as<{ items: Array<{ id: string }> }>(seed.reviewer, 'GET', '/reviews')).body.items[0]?.id ?? null;
+  // A review the reviewer scored and commented on, when there is one.
+  const reviews = (await as<{ items: Array<{ id: string; commentsForApplicant: string | null }> }>(seed.reviewer, 'GET', '/reviews')).body.items;
+  scene.reviewId = (reviews.find((review) => review.commentsForApplicant) ?? reviews[0])?.id ?? null;
   const proposed = await as<{ id: string }>(seed.chair, 'POST', `/calls/${seed.callId}/allocations`, { timeLimitSeconds: 10 });
   scene.allocation = proposed.status === 201;
   if (!scene.allocation) console.warn(`no allocation for the later pages: ${proposed.status} ${JSON.stringify(proposed.body).slice(0, 300)}`);
@@ -161,6 +185,23 @@ async function advance(base: string, seed: Seed): Promise<{ applicationId: strin
   }
   scene.applicationId = mine.body.items.find((application) => application.state !== 'draft')?.id ?? null;
   return scene;
+}
+
+/**
+ * The pathology bank of the demo, smaller: donors with consent and specimens,
+ * a call across three universities, one donor who withdrew consent. Built
+ * through the services, as `samplebank demo` builds it.
+ */
+async function pathologyScene(server: Awaited<ReturnType<typeof createTestServer>>, base: string): Promise<{ curator: { email: string }; donorId: string; withdrawnDonorId: string }> {
+  const domain = 'showcase.samplebank.test';
+  const demo = await buildPathologyDemo(server.context.services, { donors: 8, password: SEED_PASSWORD, domain });
+  const curator = { email: `pathology-curator@${domain}` };
+  const login = await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: curator.email, password: SEED_PASSWORD }) });
+  const { token } = (await login.json()) as { token: string };
+  const donors = await fetch(`${base}/api/v1/donors?collectionId=${demo.collectionId}&limit=10`, { headers: { authorization: `Bearer ${token}` } });
+  const first = ((await donors.json()) as { items: Array<{ id: string; consentWithdrawnAt: string | null }> }).items.find((donor) => !donor.consentWithdrawnAt);
+  if (!first) throw new Error('the pathology scene has no donor with consent');
+  return { curator, donorId: first.id, withdrawnDonorId: demo.withdrawnDonorId };
 }
 
 type As = <T>(who: SeedUser, method: string, path: string, body?: unknown) => Promise<{ status: number; body: T }>;

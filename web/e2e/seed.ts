@@ -2,8 +2,10 @@
  * A small lunar-sample scene for screenshots and the benchmark: institutions,
  * staff, a collection with samples, storage (when the inventory API exists),
  * and a release batch with applications from several institutions, some
- * decided. Collections and samples go through the inventory API when it is
- * there, else straight into its tables (as the calls tests do).
+ * decided (with `reviews`, after the panel has scored them through the review
+ * API, so the ranking has something to rank). Collections and samples go
+ * through the inventory API when it is there, else straight into its tables
+ * (as the calls tests do).
  */
 import crypto from 'node:crypto';
 import { systemActor } from '../../src/core/actor.js';
@@ -34,7 +36,31 @@ export interface Seed {
 
 const hours = (n: number): string => new Date(Date.now() + n * 3600_000).toISOString();
 
-export async function seedShowcase(server: TestServer): Promise<Seed> {
+export interface SeedOptions {
+  /** The panel is assigned and scores every application before the chair decides (off for the benchmark, whose scene predates it). */
+  reviews?: boolean;
+}
+
+/**
+ * Each reviewer's scores (merit, feasibility; rubric 1 to 5) for the
+ * applications in plan order: the approved ones score higher, and the second
+ * reviewer is a point harsher, which the ranking's per-reviewer normalisation
+ * takes out.
+ */
+const PLANNED_SCORES: Array<[merit: number, feasibility: number, comment: string | null]> = [
+  [5, 4, 'Clear dating strategy; the clasts chosen answer the question.'],
+  [4, 5, null],
+  [2, 3, 'The link between the measurements and the question is not made.'],
+  [5, 5, 'Excellent, well-costed plan.'],
+  [3, 2, null],
+  [4, 4, null],
+  [2, 2, 'Too little material to support the claims.'],
+  [4, 3, null],
+  [1, 3, 'Space weathering is outside this batch’s priorities.'],
+  [3, 4, null],
+];
+
+export async function seedShowcase(server: TestServer, options: SeedOptions = {}): Promise<Seed> {
   const { app, context } = server;
   const identity = context.services.identity;
   const inject = async <T>(method: string, url: string, who: SeedUser | null, payload?: unknown, expected?: number): Promise<{ status: number; body: T }> => {
@@ -152,6 +178,7 @@ export async function seedShowcase(server: TestServer): Promise<Seed> {
     ];
     const applicants = new Map<number, SeedUser>();
     const decisions: Array<[string, 'approved' | 'rejected']> = [];
+    const planIndex = new Map<string, number>();
     for (const [index, [inst, direction, outcome]] of plan.entries()) {
       let who = applicants.get(inst);
       if (!who) {
@@ -170,11 +197,29 @@ export async function seedShowcase(server: TestServer): Promise<Seed> {
         publications: [],
       }, 201);
       await inject('POST', `/applications/${created.body.id}/submit`, who, undefined, 200);
+      planIndex.set(created.body.id, index);
       if (outcome) decisions.push([created.body.id, outcome]);
     }
     applicant = applicants.get(0)!;
     await inject('POST', `/calls/${callId}/transitions`, chair, { to: 'closed' }, 200);
+    if (options.reviews) await inject('POST', `/calls/${callId}/assignments/auto`, chair, {}, 200);
     await inject('POST', `/calls/${callId}/transitions`, chair, { to: 'in_review' }, 200);
+    if (options.reviews) {
+      // Each panel member scores what they were assigned, as they would in the review workspace.
+      for (const [harshness, panelist] of [reviewer, reviewer2].entries()) {
+        const assigned = await inject<{ items: Array<{ id: string; applicationId: string; state: string }> }>('GET', `/reviews?callId=${callId}&limit=200`, panelist, undefined, 200);
+        for (const review of assigned.body.items.filter((item) => item.state === 'assigned')) {
+          const [merit, feasibility, comment] = PLANNED_SCORES[planIndex.get(review.applicationId) ?? 0]!;
+          await inject('PUT', `/reviews/${review.id}`, panelist, {
+            scores: [
+              { criterion: 'merit', score: Math.max(1, merit - harshness) },
+              { criterion: 'feasibility', score: Math.max(1, feasibility - harshness) },
+            ],
+            ...(comment && harshness === 0 ? { commentsForApplicant: comment } : {}),
+          }, 200);
+        }
+      }
+    }
     for (const [id, outcome] of decisions) {
       await inject('POST', `/applications/${id}/decision`, chair, { outcome, rationale: outcome === 'approved' ? 'Strong, feasible proposal' : 'Outside the priorities of this batch' }, 200);
     }
