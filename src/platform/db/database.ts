@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 import { PGliteDialect } from './pglite-dialect.js';
+import { PostgresCopyDialect } from './postgres-dialect.js';
 import { acquireDataDirLock, type DataDirLock } from './lock.js';
 import { DurableNodeFS, durableStartParams, flushFolder } from './pglite-durable.js';
 
@@ -48,7 +49,7 @@ async function openPostgres(url: string, poolSize = 20): Promise<DatabaseHandle>
   pool.on('error', () => {
     // An idle client lost its connection; the pool replaces it on the next checkout.
   });
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresCopyDialect(pool) });
   return {
     db,
     engine: 'postgres',

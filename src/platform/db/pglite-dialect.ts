@@ -16,11 +16,14 @@ import {
   type QueryResult,
   type TransactionSettings,
 } from 'kysely';
+import { copyRequestOf, copyStatement, type CopyRequest } from './copy.js';
 
 class PGliteConnection implements DatabaseConnection {
   constructor(private readonly pg: PGlite) {}
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    const copy = copyRequestOf(compiled);
+    if (copy) return { rows: [], numAffectedRows: BigInt(await this.copyFrom(copy)) };
     // Without parameters the simple protocol runs whole scripts (migrations, backups).
     const result =
       compiled.parameters.length === 0
@@ -31,6 +34,12 @@ class PGliteConnection implements DatabaseConnection {
       rows: result.rows,
       ...(affected !== undefined && compiled.query.kind !== 'SelectQueryNode' ? { numAffectedRows: BigInt(affected) } : {}),
     };
+  }
+
+  /** PGlite reads COPY data as the file '/dev/blob': the request's rows (one batch, so held in memory) as a Blob. */
+  private async copyFrom(request: CopyRequest): Promise<number> {
+    const result = await this.pg.query(copyStatement(request, "'/dev/blob'"), [], { blob: new Blob([...request.chunks]) });
+    return result.affectedRows ?? 0;
   }
 
   // eslint-disable-next-line require-yield

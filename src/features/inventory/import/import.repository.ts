@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { copyRows } from '../../../platform/db/copy.js';
 import type { Executor, Tx } from '../../../platform/db/tx.js';
 
 export interface CollectionRow {
@@ -46,9 +47,9 @@ export interface ImportBatch {
 }
 
 /**
- * Batches go in as one JSON parameter expanded by json_to_recordset: one
- * statement per batch, the same on PGlite and PostgreSQL, and no limit on
- * bind parameters.
+ * Batches are written with COPY (platform/db/copy.ts), the same on PGlite and
+ * PostgreSQL; the look-ups send their lists as one JSON parameter, so there is
+ * no limit on bind parameters.
  */
 export const importRepository = {
   async findCollection(db: Executor, by: { id?: string; code?: string }): Promise<CollectionRow | undefined> {
@@ -81,24 +82,30 @@ export const importRepository = {
     return (await query.executeTakeFirst())?.id;
   },
 
-  /** A batch of samples, their 'create' movements and their audit events: three statements, one JSON parameter each. */
+  /**
+   * A batch of samples, their 'create' movements and their audit events:
+   * one COPY per table (the rows are streamed, never one statement per row).
+   */
   async insertBatch(tx: Tx, b: ImportBatch): Promise<void> {
     if (b.samples.length === 0) return;
-    await sql`
-      insert into samples (id, collection_id, identifier, kind, quantity, parent_id, root_id, location_id, attributes)
-      select r.id, ${b.collectionId}::uuid, r.identifier, r.kind, r.quantity, r.parent_id, r.root_id, r.location_id, r.attributes
-      from json_to_recordset(${JSON.stringify(b.samples)}::json) as r(
-        id uuid, identifier text, kind text, quantity bigint, parent_id uuid, root_id uuid, location_id uuid, attributes jsonb)`.execute(tx);
-    const movements = b.samples.map((s, i) => ({ id: b.movementIds[i], sample_id: s.id, root_id: s.root_id, delta: s.quantity }));
-    await sql`
-      insert into movements (id, sample_id, root_id, kind, delta, reserved_delta, quantity_after, reserved_after, state_after, reason, actor_id, request_id)
-      select r.id, r.sample_id, r.root_id, 'create', r.delta, 0, r.delta, 0, 'available', ${b.reason}, ${b.actorId}::uuid, ${b.requestId}
-      from json_to_recordset(${JSON.stringify(movements)}::json) as r(id uuid, sample_id uuid, root_id uuid, delta bigint)`.execute(tx);
-    await sql`
-      insert into audit_events (id, stream, seq, occurred_at, actor_id, action, entity_type, entity_id, data, request_id, prev_hash, hash)
-      select r.id, ${b.stream}, r.seq, r.occurred_at, ${b.actorId}::uuid, 'sample.import', 'sample', r.entity_id, r.data, ${b.requestId}, r.prev_hash, r.hash
-      from json_to_recordset(${JSON.stringify(b.events)}::json) as r(
-        id uuid, seq bigint, occurred_at timestamptz, entity_id text, data jsonb, prev_hash text, hash text)`.execute(tx);
+    await copyRows(
+      tx,
+      'samples',
+      ['id', 'collection_id', 'identifier', 'kind', 'quantity', 'parent_id', 'root_id', 'location_id', 'attributes'],
+      b.samples.map((s) => [s.id, b.collectionId, s.identifier, s.kind, s.quantity, s.parent_id, s.root_id, s.location_id, s.attributes]),
+    );
+    await copyRows(
+      tx,
+      'movements',
+      ['id', 'sample_id', 'root_id', 'kind', 'delta', 'reserved_delta', 'quantity_after', 'reserved_after', 'state_after', 'reason', 'actor_id', 'request_id'],
+      b.samples.map((s, i) => [b.movementIds[i]!, s.id, s.root_id, 'create', s.quantity, '0', s.quantity, '0', 'available', b.reason, b.actorId, b.requestId]),
+    );
+    await copyRows(
+      tx,
+      'audit_events',
+      ['id', 'stream', 'seq', 'occurred_at', 'actor_id', 'action', 'entity_type', 'entity_id', 'data', 'request_id', 'prev_hash', 'hash'],
+      b.events.map((e) => [e.id, b.stream, e.seq, e.occurred_at, b.actorId, 'sample.import', 'sample', e.entity_id, e.data, b.requestId, e.prev_hash, e.hash]),
+    );
   },
 
   async setStreamHead(tx: Tx, stream: string, seq: bigint, hash: string): Promise<void> {

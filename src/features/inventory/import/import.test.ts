@@ -142,6 +142,59 @@ describe(`sample import over the API on ${engine}`, () => {
     expect(verify.json()).toMatchObject({ ok: true });
   });
 
+  it('stores attributes exactly as the file has them, whatever characters they hold, and the chain verifies', async () => {
+    const collection = await insertCollection(server.context, { unit: 'g', scale: 2 });
+    const nasty = [
+      'tab\there',
+      'line\nbreak',
+      'windows\r\nline',
+      'back\\slash \\N \\. \\t \\x41 \\101 ends\\',
+      '{"json": "with \\"quotes\\", \\\\ and \\n", "n": [1, null]}',
+      '"quoted", \'single\'',
+      '中文 日本語 한국어 🧪🌕 é',
+      'form\ffeed vertical\vtab back\bspace \u0001 \u007f',
+      '\u2028\u2029 \u202e \u200b',
+    ];
+    const header = ['ID', 'Kind', 'Grams', ...nasty.map((v, i) => `#${i} ${v}`)];
+    const quote = (cell: string): string => `"${cell.replaceAll('"', '""')}"`;
+    const rows = Array.from({ length: 1500 }, (_, r) => [`N-${r}`, r % 2 ? '玄武岩' : 'rock\\soil', '1.25', ...nasty.map((v, i) => ((r + i) % 3 === 0 ? '' : `${v} ${r}`))]);
+    const csv = [header, ...rows].map((cells) => cells.map(quote).join(',')).join('\r\n');
+    const job = await startImport(curator, { collectionId: collection.id, mapping: JSON.stringify({ identifier: 'ID', kind: 'Kind', quantity: 'Grams' }) }, { name: 'nasty.csv', content: csv });
+    expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
+    expect(job.result!.imported).toBe(1500);
+
+    const db = server.context.handle.db;
+    const stored = await db.selectFrom('samples').select(['identifier', 'kind', 'attributes']).where('collection_id', '=', collection.id).execute();
+    const byIdentifier = new Map(stored.map((s) => [s.identifier, s]));
+    expect(byIdentifier.size).toBe(1500);
+    for (const [identifier, kind, , ...values] of rows) {
+      const expected = Object.fromEntries(values.flatMap((v, i) => (v === '' ? [] : [[header[i + 3]!, v]])));
+      expect(byIdentifier.get(identifier!)).toEqual({ identifier, kind, attributes: expected });
+    }
+    const events = await db.selectFrom('audit_events').select(['data']).where('stream', '=', `import:${job.id}`).orderBy('seq').execute();
+    expect(events.map((e) => (e.data as { identifier: string; kind: string }).kind)).toEqual(rows.map((r) => r[1]));
+    const verify = await inject({ method: 'GET', url: '/api/v1/audit/verify', headers: admin.headers });
+    expect(verify.json()).toMatchObject({ ok: true });
+  });
+
+  it('writes nothing at all when the database refuses a row of a later batch, and imports again afterwards', async () => {
+    const collection = await insertCollection(server.context, { unit: 'g', scale: 2 });
+    const mapping = JSON.stringify({ identifier: 'ID', kind: 'Kind', quantity: 'Grams' });
+    const lines = Array.from({ length: 2500 }, (_, r) => `F-${r},rock,1,${r === 2200 ? 'nul \u0000 here' : `note ${r}`}`);
+    const failed = await startImport(curator, { collectionId: collection.id, mapping }, { name: 'f.csv', content: `ID,Kind,Grams,Note\n${lines.join('\n')}\n` });
+    expect(failed.state).toBe('failed');
+    expect(failed.error).toMatchObject({ type: 'internal-error' });
+    const db = server.context.handle.db;
+    expect((await quantitiesOf(server.context, collection.id)).size).toBe(0);
+    expect(await db.selectFrom('audit_events').select('id').where('stream', '=', `import:${failed.id}`).execute()).toEqual([]);
+    expect(await db.selectFrom('movements').select('id').where('reason', '=', `import ${failed.id}`).execute()).toEqual([]);
+
+    const again = await startImport(curator, { collectionId: collection.id, mapping }, { name: 'f.csv', content: `ID,Kind,Grams,Note\n${lines.filter((_, r) => r !== 2200).join('\n')}\n` });
+    expect(again.state, JSON.stringify(again.error)).toBe('succeeded');
+    expect((await quantitiesOf(server.context, collection.id)).size).toBe(2499);
+    expect((await db.selectFrom('movements').select('id').where('reason', '=', `import ${again.id}`).execute()).length).toBe(2499);
+  });
+
   it('lists every bad row and imports nothing when any row is bad', async () => {
     const collection = await insertCollection(server.context, { unit: 'g', scale: 4, kinds: ['rock'] });
     const csv = [
