@@ -19,13 +19,20 @@ export interface AuditEntry {
   data?: Record<string, unknown>;
 }
 
+/** A stream head the caller has already locked (FOR UPDATE) in this transaction. */
+export interface LockedHead {
+  seq: bigint;
+  headHash: string;
+}
+
 /**
  * Records an audit event inside the caller's transaction, so the event exists
  * exactly when the change does. Only the stream's head row is locked: writes
- * to other streams proceed in parallel.
+ * to other streams proceed in parallel. A caller that locked the head in its
+ * own statement passes it and saves the round trip.
  */
-export async function recordAudit(tx: Tx, actor: Actor, entry: AuditEntry): Promise<string> {
-  const head = await auditRepository.lockStreamHead(tx, entry.stream, GENESIS);
+export async function recordAudit(tx: Tx, actor: Actor, entry: AuditEntry, locked?: LockedHead): Promise<string> {
+  const head = locked ?? (await auditRepository.lockStreamHead(tx, entry.stream, GENESIS));
   const seq = head.seq + 1n;
   const occurredAt = new Date();
   const event = {

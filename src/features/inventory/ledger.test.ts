@@ -6,6 +6,7 @@ import { checkLineage } from '../../core/ledger.js';
 import { inTransaction } from '../../platform/db/tx.js';
 import { createTestContext, type TestContext } from '../../../test/harness.js';
 import { unique } from '../../../test/factories.js';
+import { verifyAudit } from '../audit/audit.verify.js';
 import { ledger } from './ledger.js';
 import { samplesRepository } from './samples.repository.js';
 
@@ -83,6 +84,29 @@ describe('ledger', () => {
     expect(await conservation(root.id)).toEqual([]);
     const events = await context.handle.db.selectFrom('audit_events').select(['action']).where('stream', '=', `sample:${root.id}`).execute();
     expect(events.length).toBe(10);
+  });
+
+  it('chains a reservation onto its lineage\'s audit stream, and starts the stream when the lineage has none (an imported sample)', async () => {
+    const c = await collection();
+    const created = await run((tx) => ledger.create(tx, who, { collectionId: c.id, kind: 'chip', quantity: 10n }));
+    await run((tx) => ledger.reserve(tx, who, created.id, { quantity: 2n }));
+    await run((tx) => ledger.reserve(tx, who, created.id, { quantity: 3n }));
+    const db = context.handle.db;
+    const chained = await db.selectFrom('audit_events').select(['seq', 'action', 'prev_hash', 'hash']).where('stream', '=', `sample:${created.id}`).orderBy('seq').execute();
+    expect(chained.map((e) => [String(e.seq), e.action])).toEqual([['1', 'sample.create'], ['2', 'sample.reserve'], ['3', 'sample.reserve']]);
+    expect(chained[2]!.prev_hash).toBe(chained[1]!.hash);
+    const head = await db.selectFrom('audit_streams').select(['seq', 'head_hash']).where('stream', '=', `sample:${created.id}`).executeTakeFirstOrThrow();
+    expect([String(head.seq), head.head_hash]).toEqual(['3', chained[2]!.hash]);
+
+    // A sample written as an import is (its events chain on the import's stream): no stream of its own yet.
+    const imported = crypto.randomUUID();
+    await db.insertInto('samples').values({ id: imported, collection_id: c.id, identifier: unique('IMP'), kind: 'chip', quantity: 10n, root_id: imported, attributes: JSON.stringify({}) }).execute();
+    await db.insertInto('movements').values({ id: crypto.randomUUID(), sample_id: imported, root_id: imported, kind: 'create', delta: 10n, reserved_delta: 0n, quantity_after: 10n, reserved_after: 0n, state_after: 'available', reason: 'import' }).execute();
+    await run((tx) => ledger.reserve(tx, who, imported, { quantity: 4n }));
+    const first = await db.selectFrom('audit_events').select(['seq', 'action']).where('stream', '=', `sample:${imported}`).execute();
+    expect(first.map((e) => [String(e.seq), e.action])).toEqual([['1', 'sample.reserve']]);
+    expect(await conservation(imported)).toEqual([]);
+    expect((await verifyAudit(db)).ok).toBe(true);
   });
 
   it('refuses reservations and splits of quarantined samples, and keeps reservations across setState', async () => {

@@ -17,7 +17,7 @@ import { finalStates, rootIdentifier, shelfState, shelfStates, splitIdentifier, 
 import { formatQuantity } from '../../core/quantity.js';
 import { isUniqueViolation, type Executor, type Tx } from '../../platform/db/tx.js';
 import type { MovementKind } from '../../platform/db/schema.js';
-import { recordAudit } from '../audit/audit.service.js';
+import { recordAudit, type LockedHead } from '../audit/audit.service.js';
 import { collectionsRepository, type CollectionRow } from './collections.repository.js';
 import { locationsRepository } from './locations.repository.js';
 import { samplesRepository, type MovementInsert, type ReservationRow, type SampleRow } from './samples.repository.js';
@@ -100,8 +100,8 @@ function movement(who: LedgerActor, sample: SampleRow, kind: MovementKind, delta
   };
 }
 
-async function audit(tx: Tx, who: LedgerActor, sample: SampleRow, action: string, data: Record<string, unknown>): Promise<void> {
-  await recordAudit(tx, auditActor(who), { stream: stream(sample), action, entityType: 'sample', entityId: sample.id, data: { identifier: sample.identifier, ...data } });
+async function audit(tx: Tx, who: LedgerActor, sample: SampleRow, action: string, data: Record<string, unknown>, locked?: LockedHead): Promise<void> {
+  await recordAudit(tx, auditActor(who), { stream: stream(sample), action, entityType: 'sample', entityId: sample.id, data: { identifier: sample.identifier, ...data } }, locked);
 }
 
 async function collectionOf(db: Executor, id: string, field = 'collectionId'): Promise<CollectionRow> {
@@ -321,7 +321,7 @@ export const ledger = {
   /** Reserves from the unreserved quantity; 'insufficient-quantity' (409) when not enough is left. */
   async reserve(tx: Tx, who: LedgerActor, sampleId: string, input: ReserveInput): Promise<ReservationRow> {
     positive(input.quantity, 'quantity');
-    // One statement (update, reservation, movement): the row lock is held for as few round trips as possible.
+    // One statement (update, reservation, movement, the audit head locked): the row lock is held for as few round trips as possible.
     const reserved = await samplesRepository.reserveWithEntries(tx, {
       sampleId,
       quantity: input.quantity,
@@ -340,8 +340,8 @@ export const ledger = {
       if (!(reservableStates as readonly string[]).includes(current.state)) refuseState(current, 'reserved', reservableStates);
       throw insufficient(current, input.quantity, await collectionOf(tx, current.collection_id), 'reserve');
     }
-    const { sample, reservation } = reserved;
-    await audit(tx, who, sample, 'sample.reserve', { reservationId: reservation.id, quantity: input.quantity.toString(), applicationId: reservation.application_id, reservedAfter: sample.reserved.toString() });
+    const { sample, reservation, head } = reserved;
+    await audit(tx, who, sample, 'sample.reserve', { reservationId: reservation.id, quantity: input.quantity.toString(), applicationId: reservation.application_id, reservedAfter: sample.reserved.toString() }, head);
     return reservation;
   },
 

@@ -147,7 +147,8 @@ describe(`samplebank import and export (CLI) on ${engine}`, () => {
     const again = await cli(main.env, ['import', APOLLO16, '--collection', 'A16', '--mapping', mapping, '--allow-zero']);
     expect(again.code).toBe(1);
     expect(again.stdout.split('\n').filter((l) => / is already registered$/.test(l))).toHaveLength(rows.length);
-  });
+    // Four CLI processes, each opening the embedded database: minutes on a loaded two-core machine.
+  }, 240_000);
 
   it('exports CSV and XLSX that import into another collection with the same quantities', async () => {
     const before = await quantities(main, 'A16');
@@ -167,5 +168,5 @@ describe(`samplebank import and export (CLI) on ${engine}`, () => {
     const fromXlsx = await cli(third.env, ['import', xlsx, '--collection', 'XCOPY', ...fields]);
     expect(fromXlsx.stdout).toBe(`imported ${before.size} samples\n`);
     expect(await quantities(third, 'XCOPY')).toEqual(before);
-  });
+  }, 240_000);
 });
