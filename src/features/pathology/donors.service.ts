@@ -17,7 +17,8 @@ import { ledger, type LedgerActor } from '../inventory/ledger.js';
 import type { NotificationsService } from '../notifications/notifications.service.js';
 import { holdingsRepository } from './holdings.repository.js';
 import { pathologyRepository as repo, type ConsentRow, type DonorRow, type SpecimenRow } from './pathology.repository.js';
-import type { ConsentInput, DonorInput, SpecimenInput } from './pathology.schemas.js';
+import type { ConsentInput, DonorInput, DonorSpecimen, SpecimenInput } from './pathology.schemas.js';
+import { toSpecimenView } from './pathology.view.js';
 
 export interface DonorView {
   id: string;
@@ -42,6 +43,18 @@ export interface Withdrawal {
 }
 
 const WITHDRAWAL_REASON = 'donor consent withdrawn';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The specimen list's cursor: base64url of the last item's identifier and id (the sample list's form). */
+const specimenCursor = {
+  encode: (identifier: string, id: string): string => Buffer.from(`${identifier}\n${id}`).toString('base64url'),
+  decode(text: string): { identifier: string; id: string } {
+    const parts = Buffer.from(text, 'base64url').toString('utf8').split('\n');
+    const [identifier, id] = parts;
+    if (parts.length !== 2 || !identifier || !id || !UUID.test(id)) throw invalid('cursor', 'is not a cursor this list gave out');
+    return { identifier, id };
+  },
+};
 /** States whose material is on the bank's shelf and is quarantined on withdrawal. */
 const onShelf = new Set(['available', 'reserved', 'returned']);
 
@@ -111,6 +124,34 @@ export function createDonorsService(db: DB, deps: { notifications: Notifications
       const rows = await repo.listDonors(db, { collectionId: query.collectionId, afterCode: query.cursor, limit: query.limit + 1 });
       const page = rows.slice(0, query.limit);
       return { items: await Promise.all(page.map((d) => view(d))), nextCursor: rows.length > query.limit ? page.at(-1)!.code : null };
+    },
+
+    /** The donor's specimens a page at a time, each with its sample, pre-analytical record and subsample count. */
+    async specimens(actor: Actor | null, donorId: string, query: { limit: number; cursor?: string | undefined }): Promise<{ items: DonorSpecimen[]; nextCursor: string | null }> {
+      authorize(actor, 'donor.read');
+      const donor = await repo.findDonor(db, donorId);
+      if (!donor) throw notFound('The donor');
+      const after = query.cursor === undefined ? undefined : specimenCursor.decode(query.cursor);
+      const rows = await repo.donorSpecimens(db, donor.id, { after, limit: query.limit + 1 });
+      const page = rows.slice(0, query.limit);
+      const last = page.at(-1);
+      return {
+        items: page.map((row) => ({
+          sample: {
+            id: row.sample_id,
+            identifier: row.identifier,
+            kind: row.kind,
+            quantity: formatQuantity(row.quantity, row.scale),
+            unit: row.unit as DonorSpecimen['sample']['unit'],
+            state: row.state as DonorSpecimen['sample']['state'],
+            locationId: row.location_id,
+            position: row.position,
+          },
+          specimen: toSpecimenView(row),
+          descendants: row.descendants,
+        })),
+        nextCursor: rows.length > query.limit && last ? specimenCursor.encode(last.identifier, last.sample_id) : null,
+      };
     },
 
     async addConsent(actor: Actor | null, donorId: string, input: ConsentInput): Promise<DonorView> {

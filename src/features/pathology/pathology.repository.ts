@@ -51,6 +51,18 @@ export interface LineageSample {
   root_id: string;
 }
 
+export interface DonorSpecimenRow extends SpecimenRow {
+  identifier: string;
+  kind: string;
+  quantity: bigint;
+  state: string;
+  location_id: string | null;
+  position: string | null;
+  unit: string;
+  scale: number;
+  descendants: number;
+}
+
 export interface SampleConsentRow {
   sample_id: string;
   human_consent: boolean;
@@ -119,6 +131,25 @@ export const pathologyRepository = {
   async donorSpecimenCount(db: Executor, donorId: string): Promise<number> {
     const row = await db.selectFrom('specimens').select((eb) => eb.fn.countAll<string>().as('n')).where('donor_id', '=', donorId).executeTakeFirstOrThrow();
     return Number(row.n);
+  },
+
+  /**
+   * A page of the donor's specimens with their samples, in the sample list's order
+   * (identifier in byte order, then id), and how many samples were cut from each.
+   */
+  async donorSpecimens(db: Executor, donorId: string, page: { after?: { identifier: string; id: string } | undefined; limit: number }): Promise<DonorSpecimenRow[]> {
+    const after = page.after ? sql`and (s.identifier collate "C", s.id) > (${page.after.identifier} collate "C", ${page.after.id}::uuid)` : sql``;
+    const rows = await sql<Omit<DonorSpecimenRow, 'quantity' | 'descendants'> & { quantity: string; descendants: string }>`
+      select ${sql.join(specimenColumns.map((c) => sql.ref(`p.${c}`)))},
+             s.identifier, s.kind, s.quantity, s.state, s.location_id, s.position, c.unit, c.scale,
+             (select count(*) from samples d where d.root_id = s.id and d.id <> s.id) as descendants
+      from specimens p
+      join samples s on s.id = p.sample_id
+      join collections c on c.id = s.collection_id
+      where p.donor_id = ${donorId} ${after}
+      order by s.identifier collate "C", s.id
+      limit ${page.limit}`.execute(db);
+    return rows.rows.map((r) => ({ ...r, quantity: BigInt(r.quantity), descendants: Number(r.descendants) }));
   },
 
   /** Every sample of the donor's lineages, locked, in id order (one lock order for everyone). */

@@ -51,6 +51,9 @@ export function pathologyRoutes(services: PathologyServices) {
     app.get('/donors/:id/holdings', { schema: { tags, summary: "Loans, shipments and reservations holding the donor's material", params: idParam, response: { 200: s.holdings } } }, async (request) =>
       donors.holdings(request.actor, request.params.id),
     );
+    app.get('/donors/:id/specimens', {
+      schema: { tags, summary: "The donor's specimens: each sample, its pre-analytical data and how many subsamples were cut from it (curator, admin, auditor)", params: idParam, querystring: s.donorSpecimenQuery, response: { 200: z.object({ items: z.array(s.donorSpecimen), nextCursor: z.string().nullable() }) } },
+    }, async (request) => donors.specimens(request.actor, request.params.id, request.query));
     app.post('/donors/:id/specimens', { schema: { tags, summary: "Register a specimen of the donor with its pre-analytical data (curator)", params: idParam, body: s.specimenInput, response: { 201: s.specimen } } }, async (request, reply) =>
       reply.code(201).send(toSpecimenView(await donors.addSpecimen(request.actor, request.params.id, request.body))),
     );

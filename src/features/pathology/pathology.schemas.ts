@@ -1,6 +1,7 @@
 /** The pathology bank's shapes at the HTTP edge. */
 import { z } from 'zod';
 import { consentUses, donorCodeProblem, icd10Pattern, isIdentifyingKey, sprecPattern } from '../../core/consent.js';
+import { sample } from '../inventory/inventory.schemas.js';
 
 const uuid = z.uuid('must be a UUID');
 const day = z.iso.date({ message: 'must be a date such as 2020-03-01' });
@@ -98,6 +99,24 @@ export const specimen = z.object({
   storageTemperatureC: z.int().nullable(),
   sprec: z.string().nullable(),
   biosafetyLevel: z.int().nullable(),
+});
+
+/**
+ * One of a donor's registered specimens: the sample as the sample list shows it
+ * (quantity exactly as stored, in the collection's unit), its pre-analytical
+ * record, and how many subsamples have been cut from it (at any depth; they
+ * follow the donor). Nothing that identifies the donor.
+ */
+export const donorSpecimen = z.object({
+  sample: sample.pick({ id: true, identifier: true, kind: true, quantity: true, unit: true, state: true, locationId: true, position: true }),
+  specimen,
+  descendants: z.int().min(0),
+});
+export type DonorSpecimen = z.infer<typeof donorSpecimen>;
+
+export const donorSpecimenQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().max(200).optional(),
 });
 
 const heldSample = z.object({ sampleId: uuid, identifier: z.string(), state: z.string() });

@@ -4142,7 +4142,64 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** The donor's specimens: each sample, its pre-analytical data and how many subsamples were cut from it (curator, admin, auditor) */
+        get: {
+            parameters: {
+                query?: {
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                descendants: number;
+                                sample: {
+                                    /** Format: uuid */
+                                    id: string;
+                                    identifier: string;
+                                    kind: string;
+                                    locationId: string | null;
+                                    position: string | null;
+                                    quantity: string;
+                                    /** @enum {string} */
+                                    state: "available" | "reserved" | "on_loan" | "in_transit" | "returned" | "consumed" | "destroyed" | "quarantined";
+                                    /** @enum {string} */
+                                    unit: "g" | "mg" | "mL" | "count";
+                                };
+                                specimen: {
+                                    biosafetyLevel: number | null;
+                                    bodySite: string | null;
+                                    coldIschaemiaMinutes: number | null;
+                                    collectedAt: string | null;
+                                    collectionMethod: string | null;
+                                    /** Format: uuid */
+                                    donorId: string;
+                                    fixation: string | null;
+                                    /** Format: uuid */
+                                    sampleId: string;
+                                    sprec: string | null;
+                                    storageTemperatureC: number | null;
+                                };
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+            };
+        };
         put?: never;
         /** Register a specimen of the donor with its pre-analytical data (curator) */
         post: {
