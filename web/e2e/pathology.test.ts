@@ -8,7 +8,9 @@
  * keyboard, and sees the donor marked withdrawn and the specimen quarantined
  * (its reservation released). A curator also registers a new donor, records
  * their consent and registers a specimen through the pages alone, the forms
- * checking as they type and showing the server's refusals on the field.
+ * checking as they type and showing the server's refusals on the field; the
+ * donor page's specimens table shows what the server lists (refreshed after a
+ * registration and a withdrawal, further pages on "Load more").
  * axe-core runs on every new page, form and dialog.
  */
 import crypto from 'node:crypto';
@@ -220,9 +222,15 @@ describe('the pathology bank in the browser', () => {
     await expectAccessible(page, 'register specimen form');
     await specimenForm.getByRole('button', { name: 'Register specimen' }).click();
 
-    const registered = specimens.getByRole('list', { name: 'Registered just now' });
-    await registered.waitFor();
-    await expect(registered.textContent()).resolves.toContain(`${collectionCode}-N1`);
+    // The table is the server's list, read again after the registration.
+    const table = specimens.getByRole('table', { name: 'Specimens of this donor' });
+    const newRow = table.getByRole('row').filter({ hasText: `${collectionCode}-N1` });
+    await newRow.waitFor();
+    const cells = await newRow.getByRole('cell').allTextContents();
+    expect(cells).toEqual(['block', '4\u00a0pcs', 'available', 'formalin', '45 min', 'TIS-BPS-A-B-FOR-S-A', '0']);
+    await expect(table.getByRole('row').count()).resolves.toBe(2);
+    await specimens.getByText('1 of 1 shown').waitFor();
+    await specimens.getByText('All specimens shown').waitFor();
     await specimens.getByTestId('specimen-count').filter({ hasText: /^1 specimen registered for this donor\.$/ }).waitFor();
     await expect(specimenForm.getByLabel('Quantity (pcs)').inputValue()).resolves.toBe('');
     await expectAccessible(page, 'donor page with a specimen');
@@ -231,7 +239,7 @@ describe('the pathology bank in the browser', () => {
     const listed = await ok(call<{ items: Array<{ id: string; code: string; diagnoses: string[]; collectedOn: string; consents: Array<{ formVersion: string }>; specimens: number }> }>(app, curator, 'GET', `/donors?collectionId=${collectionId}`));
     const created = listed.items.find((item) => item.code === fresh)!;
     expect(created).toMatchObject({ diagnoses: ['U07.1', 'J80'], collectedOn: '2021-04-28', consents: [{ formVersion: 'v3.0' }], specimens: 1 });
-    const sampleLink = registered.getByRole('link', { name: `${collectionCode}-N1` });
+    const sampleLink = newRow.getByRole('link', { name: `${collectionCode}-N1` });
     const newSampleId = (await sampleLink.getAttribute('href'))!.split('/').pop()!;
     const record = await ok(call<Record<string, unknown>>(app, curator, 'GET', `/samples/${newSampleId}/specimen`));
     expect(record).toMatchObject({ donorId: created.id, collectionMethod: 'biopsy', bodySite: 'lung, left upper lobe', fixation: 'formalin', coldIschaemiaMinutes: 45, storageTemperatureC: 20, sprec: 'TIS-BPS-A-B-FOR-S-A' });
@@ -309,6 +317,8 @@ describe('the pathology bank in the browser', () => {
     await page.getByRole('region', { name: 'Material outside the bank' }).getByText(/nobody to contact/).waitFor();
     await expect(page.getByRole('button', { name: 'Withdraw consent' }).count()).resolves.toBe(0);
     await expect(page.getByRole('form', { name: 'Record a signed consent form' }).count()).resolves.toBe(0);
+    // The specimens table is read again: the specimen is quarantined there too.
+    await page.getByRole('table', { name: 'Specimens of this donor' }).getByRole('row').filter({ hasText: identifier }).getByText('quarantined', { exact: true }).waitFor();
     await expectAccessible(page, 'donor page after withdrawal');
 
     // The server agrees: consent withdrawn, the specimen quarantined, its reservation released.
@@ -338,10 +348,33 @@ describe('the pathology bank in the browser', () => {
     await page.getByRole('heading', { name: '知情同意记录' }).waitFor();
     await expect(page.getByRole('button', { name: '撤回同意' }).count()).resolves.toBe(0);
     await expect(page.getByRole('form', { name: '登记已签署的知情同意书' }).count()).resolves.toBe(0);
+    await page.getByRole('table', { name: '该捐献者的样本' }).getByRole('row').filter({ hasText: identifier }).getByText('已隔离').waitFor();
+    await expectAccessible(page, 'donor page in Chinese');
     await page.getByRole('navigation', { name: '主导航' }).getByRole('link', { name: '捐献者' }).click();
     await page.getByRole('heading', { name: '捐献者', level: 1 }).waitFor();
     await page.getByRole('row').filter({ hasText: donor.code }).getByText('撤回同意').waitFor();
     await expectAccessible(page, 'donors list in Chinese');
+    await page.context().close();
+  });
+
+  it('shows a donor with many specimens a page at a time, loading more on request', async () => {
+    const many = await ok(call<{ id: string; code: string }>(app, curator, 'POST', '/donors', { code: donorCode(), collectionId }), 201);
+    for (let n = 1; n <= 52; n++) {
+      await ok(call(app, curator, 'POST', `/donors/${many.id}/specimens`, { kind: 'block', quantity: String(n), identifier: `${collectionCode}-M${String(n).padStart(2, '0')}` }), 201);
+    }
+    const page = await openPage(browser);
+    await signInWithKeyboard(page, app.baseUrl, curator);
+    await page.goto(`${app.baseUrl}/donors/${many.id}`);
+    const specimens = page.getByRole('region', { name: 'Specimens' });
+    const table = specimens.getByRole('table', { name: 'Specimens of this donor' });
+    await specimens.getByText('50 of 52 shown').waitFor();
+    await expect(table.getByRole('row').count()).resolves.toBe(51);
+    await specimens.getByRole('button', { name: 'Load more' }).click();
+    await specimens.getByText('52 of 52 shown').waitFor();
+    await specimens.getByText('All specimens shown').waitFor();
+    await expect(table.getByRole('row').last().getByRole('rowheader').textContent()).resolves.toBe(`${collectionCode}-M52`);
+    await expect(specimens.getByRole('button', { name: 'Load more' }).count()).resolves.toBe(0);
+    await expectAccessible(page, 'donor page with many specimens');
     await page.context().close();
   });
 });

@@ -702,51 +702,140 @@ function RegisterDonorForm({ collections, loaded, initialCollectionId, onCancel 
   );
 }
 
+type DonorSpecimen = Answer<'/api/v1/donors/{id}/specimens', 'get'>['items'][number];
+
+/** What the form tells the section about a registration: enough to say so; the table is the server's list. */
 interface Registered {
   sampleId: string;
   identifier: string;
-  kind: string;
-  quantity: string;
 }
 
-/** The donor's specimens: how many, those registered on this visit, and the form to register another. */
+/**
+ * The donor's specimens: the server's list a page at a time (each with its
+ * sample, pre-analytical data and how many subsamples were cut from it), and
+ * the form to register another, after which the list is read again.
+ */
 function SpecimensSection({ donor, collection, curator, onDone }: { donor: Donor; collection: Collection | null; curator: boolean; onDone(): void }) {
   const { t } = useTranslation();
-  const [registered, setRegistered] = useState<Registered[]>([]);
+  const [rows, setRows] = useState<DonorSpecimen[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [status, setStatus] = useState<'loading' | 'more' | 'ok' | 'error'>('loading');
+  const [error, setError] = useState<unknown>(null);
+  const request = useRef(0);
+  const loaded = useRef(0);
   const withdrawn = donor.consentWithdrawnAt !== null;
   const hasConsent = donor.consents.some((consent) => consent.withdrawnAt === null);
+
+  /** A further page after `after`, or the list from the start (as many rows as were shown, and one more). */
+  async function load(after: string | null, refresh = false) {
+    const id = ++request.current;
+    if (after) setStatus('more');
+    else if (!refresh) setStatus('loading');
+    try {
+      const limit = after ? PAGE : Math.min(500, Math.max(PAGE, loaded.current + 1));
+      const page = await api.get('/api/v1/donors/{id}/specimens', { path: { id: donor.id }, query: { limit, cursor: after ?? undefined } });
+      if (id !== request.current) return;
+      setRows((current) => {
+        const next = after ? [...current, ...page.items] : page.items;
+        loaded.current = next.length;
+        return next;
+      });
+      setCursor(page.nextCursor);
+      setStatus('ok');
+    } catch (caught) {
+      if (id !== request.current) return;
+      setError(caught);
+      setStatus('error');
+    }
+  }
+
+  // Another donor starts afresh; the same donor read again (a withdrawal quarantined their material) refreshes in place.
+  const shownFor = useRef<string | null>(null);
+  useEffect(() => {
+    const same = shownFor.current === donor.id;
+    shownFor.current = donor.id;
+    if (!same) {
+      loaded.current = 0;
+      setRows([]);
+    }
+    void load(null, same);
+  }, [donor.id, donor.consentWithdrawnAt]);
+
+  const empty = status === 'ok' && rows.length === 0;
   return (
     <section className="card" aria-labelledby="donor-specimens">
       <h2 id="donor-specimens">{t('register.specimensSection')}</h2>
-      {donor.specimens === 0 ? (
+      {empty ? (
         <p className="muted" data-testid="specimen-count">
           {withdrawn ? t('register.noSpecimensWithdrawn') : curator ? (hasConsent ? t('register.noSpecimens') : t('register.noSpecimensNoConsent')) : t('register.noSpecimensReader')}
         </p>
       ) : (
-        <p data-testid="specimen-count">{t('register.specimenCount', { count: donor.specimens })}</p>
+        donor.specimens > 0 && <p data-testid="specimen-count">{t('register.specimenCount', { count: donor.specimens })}</p>
       )}
       {withdrawn && donor.specimens > 0 && <p className="muted">{t('register.noNewWithdrawn')}</p>}
-      {registered.length > 0 && (
+      {status === 'loading' && <Loading />}
+      {status === 'error' && <ErrorState error={error} onRetry={() => void load(null)} />}
+      {rows.length > 0 && status !== 'loading' && (
         <>
-          <h3 id="registered-now">{t('register.registeredNow')}</h3>
-          <ul className="plain" aria-labelledby="registered-now">
-            {registered.map((specimen) => (
-              <li key={specimen.sampleId}>
-                <Link className="mono" to={`/samples/${specimen.sampleId}`}>
-                  {specimen.identifier}
-                </Link>{' '}
-                · {specimen.kind} · {collection ? <Quantity value={specimen.quantity} unit={collection.unit} /> : specimen.quantity}
-              </li>
-            ))}
-          </ul>
+          <div className="table-wrap">
+            <table className="table table-compact">
+              <caption className="visually-hidden">{t('register.specimensTable')}</caption>
+              <thead>
+                <tr>
+                  <th scope="col">{t('register.col.identifier')}</th>
+                  <th scope="col">{t('register.col.kind')}</th>
+                  <th scope="col" className="num">{t('register.col.quantity')}</th>
+                  <th scope="col">{t('register.col.state')}</th>
+                  <th scope="col">{t('register.col.fixation')}</th>
+                  <th scope="col" className="num">{t('register.col.coldIschaemia')}</th>
+                  <th scope="col">{t('register.col.sprec')}</th>
+                  <th scope="col" className="num">{t('register.col.subsamples')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {rows.map(({ sample, specimen, descendants }) => (
+                  <tr key={sample.id}>
+                    <th scope="row">
+                      <Link className="mono" to={`/samples/${sample.id}`}>
+                        {sample.identifier}
+                      </Link>
+                    </th>
+                    <td>{sample.kind}</td>
+                    <td className="num">
+                      <Quantity value={sample.quantity} unit={sample.unit} />
+                    </td>
+                    <td>
+                      <StateBadge state={sample.state} />
+                    </td>
+                    <td>{specimen.fixation ? t(`register.fix.${specimen.fixation}`, { defaultValue: specimen.fixation }) : '—'}</td>
+                    <td className="num">{specimen.coldIschaemiaMinutes === null ? '—' : t('register.minutes', { count: specimen.coldIschaemiaMinutes })}</td>
+                    <td className="mono">{specimen.sprec ?? '—'}</td>
+                    <td className="num">{descendants}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <div className="pager">
+            <span className="muted" aria-live="polite">
+              {t('register.specimensShown', { shown: rows.length, count: Math.max(donor.specimens, rows.length) })}
+            </span>
+            {cursor ? (
+              <button type="button" className="button" disabled={status === 'more'} onClick={() => void load(cursor)}>
+                {status === 'more' ? t('register.loadingMore') : t('register.more')}
+              </button>
+            ) : (
+              <span className="muted">{t('register.allShown')}</span>
+            )}
+          </div>
         </>
       )}
       {curator && !withdrawn && collection && (
         <SpecimenForm
           donor={donor}
           collection={collection}
-          onDone={(specimen) => {
-            setRegistered((all) => [...all, specimen]);
+          onDone={() => {
+            void load(null, true);
             onDone();
           }}
         />
@@ -786,7 +875,7 @@ function SpecimenForm({ donor, collection, onDone }: { donor: Donor; collection:
       // The pre-analytical data often repeat from one specimen to the next; the sample's own fields start again.
       setDraft((current) => ({ ...current, quantity: '', identifier: '' }));
       reset();
-      onDone({ sampleId: specimen.sampleId, identifier, kind: body.kind, quantity: sample?.quantity ?? body.quantity });
+      onDone({ sampleId: specimen.sampleId, identifier });
     } catch (caught) {
       setServerError(caught instanceof ApiError ? caught : new ApiError(0, 'network', 'network', ''));
     } finally {
