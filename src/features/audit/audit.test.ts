@@ -155,6 +155,6 @@ describe(`audit trail on ${engine}`, () => {
     await bad('limit=0', 'limit');
     await bad('cursor=bm90LWEtY3Vyc29y', 'cursor');
     await bad('from=2026-11-23T10:00:00Z&to=2026-11-23T09:00:00Z', 'to');
-    await bad('colour=red', 'querystring');
+    await bad('colour=red', 'colour');
   });
 });

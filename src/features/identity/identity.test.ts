@@ -89,6 +89,8 @@ describe(`identity on ${engine}`, () => {
     problem(malformed, 400, 'malformed-request');
     const wrongType = await inject({ method: 'POST', url: '/api/v1/institutions', headers: { ...admin.headers, 'content-type': 'text/plain' }, payload: 'code=X' });
     problem(wrongType, 415, 'unsupported-media-type');
+    const unknownKey = await inject({ method: 'POST', url: '/api/v1/institutions', headers: admin.headers, payload: { code: unique('U').toUpperCase(), name: 'U', colour: 'red' } });
+    expect(problem(unknownKey, 400, 'validation-failed').errors).toEqual([{ field: 'colour', message: 'is not a known field' }]);
     const badId = await inject({ method: 'GET', url: '/api/v1/users/not-a-uuid', headers: admin.headers });
     expect(problem(badId, 400, 'validation-failed').errors[0]?.field).toBe('id');
     const list = await inject({ method: 'GET', url: '/api/v1/users?limit=500', headers: admin.headers });

@@ -123,6 +123,6 @@ describe(`a donor's specimens on ${engine}`, () => {
     expect(problem(await list(bank.curator.headers, donor.id, '?limit=0'), 400, 'validation-failed').errors[0]?.field).toBe('limit');
     expect(problem(await list(bank.curator.headers, donor.id, '?limit=501'), 400, 'validation-failed').errors[0]?.field).toBe('limit');
     expect(problem(await list(bank.curator.headers, donor.id, '?cursor=garbage'), 400, 'validation-failed').errors[0]?.field).toBe('cursor');
-    problem(await list(bank.curator.headers, donor.id, '?sort=identifier'), 400, 'validation-failed');
+    expect(problem(await list(bank.curator.headers, donor.id, '?sort=identifier'), 400, 'validation-failed').errors[0]?.field).toBe('sort');
   });
 });

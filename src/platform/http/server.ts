@@ -158,10 +158,15 @@ function sendError(error: FastifyError, request: FastifyRequest, reply: FastifyR
 function toProblem(error: FastifyError, request: FastifyRequest): Problem {
   if (error instanceof DomainError) return problemFromDomainError(error, request.id);
   if (hasZodFastifySchemaValidationErrors(error)) {
-    const errors: FieldError[] = error.validation.map((issue) => ({
-      field: fieldName(error.validationContext, issue.instancePath),
-      message: issue.message ?? 'is not valid',
-    }));
+    const errors: FieldError[] = error.validation.flatMap((issue) => {
+      // An unknown key is named itself ('sort', 'body.extra'), not the object that holds it.
+      const keys = issue.keyword === 'unrecognized_keys' ? (issue.params as { keys?: unknown }).keys : undefined;
+      if (Array.isArray(keys) && keys.length > 0) {
+        const parent = issue.instancePath.replace(/^\//, '').replace(/\//g, '.');
+        return keys.map((key) => ({ field: parent ? `${parent}.${String(key)}` : String(key), message: 'is not a known field' }));
+      }
+      return [{ field: fieldName(error.validationContext, issue.instancePath), message: issue.message ?? 'is not valid' }];
+    });
     const first = errors[0];
     return problemFromDomainError(
       new DomainError('validation-failed', first ? `${first.field}: ${first.message}` : 'The request is not valid', { errors }),
