@@ -61,7 +61,13 @@ export function copyLine(values: readonly CopyValue[]): string {
   return `${line}\n`;
 }
 
-const CHUNK = 64 * 1024;
+/** Rows already encoded as COPY text, so the encoding can be done while the database is busy with something else. */
+export interface CopyText {
+  readonly chunks: readonly string[];
+  readonly rows: number;
+}
+
+const CHUNK = 1 << 20;
 
 function* copyChunks(rows: Iterable<readonly CopyValue[]>, counter: { rows: number }): Generator<string> {
   let chunk = '';
@@ -76,25 +82,36 @@ function* copyChunks(rows: Iterable<readonly CopyValue[]>, counter: { rows: numb
   if (chunk !== '') yield chunk;
 }
 
+/** Encodes rows now (in chunks of about 1 MB of text); copyRows sends them later. */
+export function copyText(rows: Iterable<readonly CopyValue[]>): CopyText {
+  const counter = { rows: 0 };
+  const chunks = [...copyChunks(rows, counter)];
+  return { chunks, rows: counter.rows };
+}
+
+const isCopyText = (rows: Iterable<readonly CopyValue[]> | CopyText): rows is CopyText => 'chunks' in rows;
+
 const quoteIdent = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 
 /**
  * Writes rows into table with COPY, inside the given transaction (or
- * connection). Each row has one value per column, in the same order; the
- * rows are encoded as they are sent, a chunk at a time. Columns left out get
- * their defaults, as with INSERT. Answers the number of rows written.
+ * connection). Each row has one value per column, in the same order: either
+ * encoded beforehand (copyText) or encoded a chunk at a time as they are sent.
+ * Columns left out get their defaults, as with INSERT. Answers the number of
+ * rows written.
  */
 export async function copyRows<T extends keyof Database & string>(
   db: Executor,
   table: T,
   columns: ReadonlyArray<keyof Database[T] & string>,
-  rows: Iterable<readonly CopyValue[]>,
+  rows: Iterable<readonly CopyValue[]> | CopyText,
 ): Promise<number> {
   const target = `${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')})`;
   const counter = { rows: 0 };
-  const request: CopyRequest = { target, chunks: copyChunks(rows, counter) };
+  const request: CopyRequest = isCopyText(rows) ? { target, chunks: rows.chunks } : { target, chunks: copyChunks(rows, counter) };
   // The SQL is what a driver that does not know copy requests would run: it fails (no data to copy) rather than doing anything else.
   const query: CopyQuery = { ...CompiledQuery.raw(copyStatement(request, 'stdin')), [COPY_REQUEST]: request };
   const result = await db.executeQuery(query);
-  return result.numAffectedRows === undefined ? counter.rows : Number(result.numAffectedRows);
+  if (result.numAffectedRows !== undefined) return Number(result.numAffectedRows);
+  return isCopyText(rows) ? rows.rows : counter.rows;
 }

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { copyRows } from '../../../platform/db/copy.js';
+import { copyRows, copyText, type CopyText } from '../../../platform/db/copy.js';
 import type { Executor, Tx } from '../../../platform/db/tx.js';
 
 export interface CollectionRow {
@@ -46,6 +46,19 @@ export interface ImportBatch {
   events: AuditInsert[];
 }
 
+/** The columns of prepareBatch's rows, in their order. */
+const SAMPLE_COLUMNS = ['id', 'collection_id', 'identifier', 'kind', 'quantity', 'parent_id', 'root_id', 'location_id', 'attributes'] as const;
+const MOVEMENT_COLUMNS = ['id', 'sample_id', 'root_id', 'kind', 'delta', 'reserved_delta', 'quantity_after', 'reserved_after', 'state_after', 'reason', 'actor_id', 'request_id'] as const;
+const EVENT_COLUMNS = ['id', 'stream', 'seq', 'occurred_at', 'actor_id', 'action', 'entity_type', 'entity_id', 'data', 'request_id', 'prev_hash', 'hash'] as const;
+
+/** An ImportBatch encoded for COPY (prepareBatch). */
+export interface PreparedBatch {
+  rows: number;
+  samples: CopyText;
+  movements: CopyText;
+  events: CopyText;
+}
+
 /**
  * Batches are written with COPY (platform/db/copy.ts), the same on PGlite and
  * PostgreSQL; the look-ups send their lists as one JSON parameter, so there is
@@ -83,29 +96,25 @@ export const importRepository = {
   },
 
   /**
-   * A batch of samples, their 'create' movements and their audit events:
-   * one COPY per table (the rows are streamed, never one statement per row).
+   * A batch's rows as COPY text for the three tables: done while the previous
+   * batch is being written, so the database never waits for the encoding.
    */
-  async insertBatch(tx: Tx, b: ImportBatch): Promise<void> {
-    if (b.samples.length === 0) return;
-    await copyRows(
-      tx,
-      'samples',
-      ['id', 'collection_id', 'identifier', 'kind', 'quantity', 'parent_id', 'root_id', 'location_id', 'attributes'],
-      b.samples.map((s) => [s.id, b.collectionId, s.identifier, s.kind, s.quantity, s.parent_id, s.root_id, s.location_id, s.attributes]),
-    );
-    await copyRows(
-      tx,
-      'movements',
-      ['id', 'sample_id', 'root_id', 'kind', 'delta', 'reserved_delta', 'quantity_after', 'reserved_after', 'state_after', 'reason', 'actor_id', 'request_id'],
-      b.samples.map((s, i) => [b.movementIds[i]!, s.id, s.root_id, 'create', s.quantity, '0', s.quantity, '0', 'available', b.reason, b.actorId, b.requestId]),
-    );
-    await copyRows(
-      tx,
-      'audit_events',
-      ['id', 'stream', 'seq', 'occurred_at', 'actor_id', 'action', 'entity_type', 'entity_id', 'data', 'request_id', 'prev_hash', 'hash'],
-      b.events.map((e) => [e.id, b.stream, e.seq, e.occurred_at, b.actorId, 'sample.import', 'sample', e.entity_id, e.data, b.requestId, e.prev_hash, e.hash]),
-    );
+  prepareBatch(b: ImportBatch): PreparedBatch {
+    return {
+      rows: b.samples.length,
+      samples: copyText(b.samples.map((s) => [s.id, b.collectionId, s.identifier, s.kind, s.quantity, s.parent_id, s.root_id, s.location_id, s.attributes])),
+      movements: copyText(b.samples.map((s, i) => [b.movementIds[i]!, s.id, s.root_id, 'create', s.quantity, '0', s.quantity, '0', 'available', b.reason, b.actorId, b.requestId])),
+      events: copyText(b.events.map((e) => [e.id, b.stream, e.seq, e.occurred_at, b.actorId, 'sample.import', 'sample', e.entity_id, e.data, b.requestId, e.prev_hash, e.hash])),
+    };
+  },
+
+  /** Prepared batches of samples, their 'create' movements and their audit events: one COPY per table for all of them. */
+  async insertBatch(tx: Tx, parts: PreparedBatch[]): Promise<void> {
+    if (parts.every((p) => p.rows === 0)) return;
+    const joined = (text: (p: PreparedBatch) => CopyText): CopyText => ({ chunks: parts.flatMap((p) => text(p).chunks), rows: parts.reduce((n, p) => n + p.rows, 0) });
+    await copyRows(tx, 'samples', SAMPLE_COLUMNS, joined((p) => p.samples));
+    await copyRows(tx, 'movements', MOVEMENT_COLUMNS, joined((p) => p.movements));
+    await copyRows(tx, 'audit_events', EVENT_COLUMNS, joined((p) => p.events));
   },
 
   async setStreamHead(tx: Tx, stream: string, seq: bigint, hash: string): Promise<void> {

@@ -5,6 +5,7 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { setImmediate } from 'node:timers/promises';
 import type { Actor } from '../../../core/actor.js';
 import { eventHash, GENESIS } from '../../../core/audit-chain.js';
 import { DomainError, invalid, notFound } from '../../../core/errors.js';
@@ -16,7 +17,7 @@ import { inTransaction, isUniqueViolation } from '../../../platform/db/tx.js';
 import type { JobHandle, JobRunner } from '../../../platform/jobs.js';
 import { auditRepository } from '../../audit/audit.repository.js';
 import { formatOf, openRows, type ByteCounter, type FileFormat } from './import.reader.js';
-import { importRepository, type CollectionRow, type ImportBatch } from './import.repository.js';
+import { importRepository, type CollectionRow, type ImportBatch, type PreparedBatch } from './import.repository.js';
 import { layoutOf, parseRow, type Layout, type Mapping, type ParsedRow, type RowError, type RowRules } from './import.rows.js';
 
 export interface ImportInput {
@@ -63,6 +64,10 @@ export interface ImportResult {
 }
 
 const BATCH = 1000;
+/** Rows per COPY in pass 2: fewer, larger statements keep the database busy while the next batch is hashed and encoded. */
+const WRITE_BATCH = 5000;
+/** Rows hashed and encoded between two turns of the event loop in pass 2. */
+const SLICE = 250;
 const KEPT_ERRORS = 1000;
 
 export type ImportService = ReturnType<typeof createImportService>;
@@ -378,7 +383,13 @@ async function insertAll(db: DB, job: JobHandle, actor: Actor, input: ImportInpu
       const context: BatchContext = { actor, collection, jobId: job.id, stream, chain, locations: plan.locations, idOf, rootOf, parentIdOf };
       const write = async (samples: ParsedRow[]): Promise<void> => {
         if (samples.length === 0) return;
-        const batch = buildBatch(samples, context);
+        // Hashed and encoded a slice at a time, giving way in between: the connection answers the database's
+        // COPY messages at once instead of after the whole batch, so the database is not kept waiting.
+        const batch: PreparedBatch[] = [];
+        for (let i = 0; i < samples.length; i += SLICE) {
+          if (i > 0) await setImmediate();
+          batch.push(importRepository.prepareBatch(buildBatch(samples.slice(i, i + SLICE), context)));
+        }
         await pending;
         pending = importRepository.insertBatch(tx, batch).then(() => {
           inserted += samples.length;
@@ -399,14 +410,14 @@ async function insertAll(db: DB, job: JobHandle, actor: Actor, input: ImportInpu
         // A parent further down the file goes in first: its child waits until the end.
         if (sample.parent !== null && (plan.rows.get(sample.parent) ?? 0) > row) deferred.push(sample);
         else batch.push(sample);
-        if (batch.length >= BATCH) {
+        if (batch.length >= WRITE_BATCH) {
           await write(batch);
           batch = [];
         }
       }
       await write(batch);
       deferred.sort((a, b) => depthOf(a.identifier) - depthOf(b.identifier));
-      for (let i = 0; i < deferred.length; i += BATCH) await write(deferred.slice(i, i + BATCH));
+      for (let i = 0; i < deferred.length; i += WRITE_BATCH) await write(deferred.slice(i, i + WRITE_BATCH));
       await pending;
       if (inserted !== plan.valid) throw new DomainError('conflict', 'The file changed while it was being imported; nothing was imported');
       await importRepository.setStreamHead(tx, stream, chain.seq, chain.hash);

@@ -180,7 +180,7 @@ describe(`sample import over the API on ${engine}`, () => {
   it('writes nothing at all when the database refuses a row of a later batch, and imports again afterwards', async () => {
     const collection = await insertCollection(server.context, { unit: 'g', scale: 2 });
     const mapping = JSON.stringify({ identifier: 'ID', kind: 'Kind', quantity: 'Grams' });
-    const lines = Array.from({ length: 2500 }, (_, r) => `F-${r},rock,1,${r === 2200 ? 'nul \u0000 here' : `note ${r}`}`);
+    const lines = Array.from({ length: 12_000 }, (_, r) => `F-${r},rock,1,${r === 11_000 ? 'nul \u0000 here' : `note ${r}`}`);
     const failed = await startImport(curator, { collectionId: collection.id, mapping }, { name: 'f.csv', content: `ID,Kind,Grams,Note\n${lines.join('\n')}\n` });
     expect(failed.state).toBe('failed');
     expect(failed.error).toMatchObject({ type: 'internal-error' });
@@ -189,10 +189,10 @@ describe(`sample import over the API on ${engine}`, () => {
     expect(await db.selectFrom('audit_events').select('id').where('stream', '=', `import:${failed.id}`).execute()).toEqual([]);
     expect(await db.selectFrom('movements').select('id').where('reason', '=', `import ${failed.id}`).execute()).toEqual([]);
 
-    const again = await startImport(curator, { collectionId: collection.id, mapping }, { name: 'f.csv', content: `ID,Kind,Grams,Note\n${lines.filter((_, r) => r !== 2200).join('\n')}\n` });
+    const again = await startImport(curator, { collectionId: collection.id, mapping }, { name: 'f.csv', content: `ID,Kind,Grams,Note\n${lines.filter((_, r) => r !== 11_000).join('\n')}\n` });
     expect(again.state, JSON.stringify(again.error)).toBe('succeeded');
-    expect((await quantitiesOf(server.context, collection.id)).size).toBe(2499);
-    expect((await db.selectFrom('movements').select('id').where('reason', '=', `import ${again.id}`).execute()).length).toBe(2499);
+    expect((await quantitiesOf(server.context, collection.id)).size).toBe(11_999);
+    expect((await db.selectFrom('movements').select('id').where('reason', '=', `import ${again.id}`).execute()).length).toBe(11_999);
   });
 
   it('lists every bad row and imports nothing when any row is bad', async () => {
