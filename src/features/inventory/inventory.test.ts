@@ -72,7 +72,7 @@ describe(`inventory API on ${engine}`, () => {
         [{ humanConsent: 'yes' }, 'humanConsent'],
         [{ kinds: ['a', 'a'] }, 'kinds'],
         [{ institutionId: '00000000-0000-4000-8000-000000000000' }, 'institutionId'],
-        [{ extra: 1 }, 'body'],
+        [{ extra: 1 }, 'extra'],
       ];
       for (const [change, field] of cases) {
         const response = await post('/collections', curator, { ...good, ...change });
@@ -214,7 +214,7 @@ describe(`inventory API on ${engine}`, () => {
         [{ position: 'A1' }, 'position', 'validation-failed'],
         [{ locationId: '00000000-0000-4000-8000-000000000000' }, 'locationId', 'validation-failed'],
         [{ attributes: { deep: { nested: true } } }, 'attributes.deep', 'validation-failed'],
-        [{ unknown: true }, 'body', 'validation-failed'],
+        [{ unknown: true }, 'unknown', 'validation-failed'],
       ];
       for (const [change, field, type] of cases) {
         const response = await post('/samples', curator, { ...good, ...change });
