@@ -27,6 +27,24 @@ export function Empty({ children, action }: { children: ReactNode; action?: Reac
   );
 }
 
+/** Under a cursor-paged list: how many rows are shown, and "load more" until the last page has come. */
+export function Pager({ shown, hasMore, loading, onMore, labels }: { shown: ReactNode; hasMore: boolean; loading: boolean; onMore(): void; labels: { more: string; loading: string; end: string } }) {
+  return (
+    <div className="pager">
+      <span className="muted" aria-live="polite">
+        {shown}
+      </span>
+      {hasMore ? (
+        <button type="button" className="button" disabled={loading} onClick={onMore}>
+          {loading ? labels.loading : labels.more}
+        </button>
+      ) : (
+        <span className="muted">{labels.end}</span>
+      )}
+    </div>
+  );
+}
+
 /** An error that says what happened and what to do next. */
 export function ErrorState({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
   const { t } = useTranslation();

@@ -3,7 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router-dom';
 import { api, type Answer } from '../api/client';
 import { Field } from '../components/field';
-import { Empty, ErrorState, Loading } from '../components/states';
+import { Empty, ErrorState, Loading, Pager } from '../components/states';
 import { DateTime, PageHeader } from '../components/ui';
 
 type Event = Answer<'/api/v1/audit/events', 'get'>['items'][number];
@@ -126,16 +126,13 @@ export default function AuditPage() {
         </div>
       )}
       {events.length > 0 && (
-        <div className="pager">
-          <span className="muted">{t('samples.shown', { count: events.length })}</span>
-          {cursor ? (
-            <button type="button" className="button" disabled={status === 'more'} onClick={() => void load(cursor)}>
-              {status === 'more' ? t('samples.loadingMore') : t('samples.more')}
-            </button>
-          ) : (
-            <span className="muted">{t('samples.end')}</span>
-          )}
-        </div>
+        <Pager
+          shown={t('samples.shown', { count: events.length })}
+          hasMore={!!cursor}
+          loading={status === 'more'}
+          onMore={() => { if (cursor) void load(cursor); }}
+          labels={{ more: t('samples.more'), loading: t('samples.loadingMore'), end: t('samples.end') }}
+        />
       )}
     </>
   );

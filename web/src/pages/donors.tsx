@@ -5,7 +5,7 @@ import { api, ApiError, type Answer } from '../api/client';
 import { useAuth } from '../auth';
 import { Dialog } from '../components/dialog';
 import { Field, SelectField, TextAreaField } from '../components/field';
-import { Empty, ErrorState, Loading } from '../components/states';
+import { Empty, ErrorState, Loading, Pager } from '../components/states';
 import { useToast } from '../components/toast';
 import { Badge, DateTime, PageHeader, Quantity, StateBadge, StatusBadge } from '../components/ui';
 import { useLoad } from '../components/use-load';
@@ -192,18 +192,13 @@ export default function DonorsPage() {
               </tbody>
             </table>
           </div>
-          <div className="pager">
-            <span className="muted" aria-live="polite">
-              {t('donors.shown', { count: rows.length })}
-            </span>
-            {cursor ? (
-              <button type="button" className="button" disabled={status === 'more'} onClick={() => void load(cursor)}>
-                {status === 'more' ? t('donors.loadingMore') : t('donors.more')}
-              </button>
-            ) : (
-              <span className="muted">{t('donors.end')}</span>
-            )}
-          </div>
+          <Pager
+            shown={t('donors.shown', { count: rows.length })}
+            hasMore={!!cursor}
+            loading={status === 'more'}
+            onMore={() => { if (cursor) void load(cursor); }}
+            labels={{ more: t('donors.more'), loading: t('donors.loadingMore'), end: t('donors.end') }}
+          />
         </>
       )}
     </>
@@ -816,18 +811,13 @@ function SpecimensSection({ donor, collection, curator, onDone }: { donor: Donor
               </tbody>
             </table>
           </div>
-          <div className="pager">
-            <span className="muted" aria-live="polite">
-              {t('register.specimensShown', { shown: rows.length, count: Math.max(donor.specimens, rows.length) })}
-            </span>
-            {cursor ? (
-              <button type="button" className="button" disabled={status === 'more'} onClick={() => void load(cursor)}>
-                {status === 'more' ? t('register.loadingMore') : t('register.more')}
-              </button>
-            ) : (
-              <span className="muted">{t('register.allShown')}</span>
-            )}
-          </div>
+          <Pager
+            shown={t('register.specimensShown', { shown: rows.length, count: Math.max(donor.specimens, rows.length) })}
+            hasMore={!!cursor}
+            loading={status === 'more'}
+            onMore={() => { if (cursor) void load(cursor); }}
+            labels={{ more: t('register.more'), loading: t('register.loadingMore'), end: t('register.allShown') }}
+          />
         </>
       )}
       {curator && !withdrawn && collection && (

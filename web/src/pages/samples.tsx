@@ -4,7 +4,7 @@ import { Link, useSearchParams } from 'react-router-dom';
 import { api } from '../api/client';
 import { sampleStates, type Sample, type SampleState } from '../api/contract';
 import { Field, SelectField } from '../components/field';
-import { Empty, ErrorState, Loading } from '../components/states';
+import { Empty, ErrorState, Loading, Pager } from '../components/states';
 import { PageHeader, Quantity, StateBadge } from '../components/ui';
 import { useLoad } from '../components/use-load';
 
@@ -171,18 +171,13 @@ export default function SamplesPage() {
               </tbody>
             </table>
           </div>
-          <div className="pager">
-            <span className="muted" aria-live="polite">
-              {t('samples.shown', { count: rows.length })}
-            </span>
-            {cursor ? (
-              <button type="button" className="button" disabled={status === 'more'} onClick={() => void load(cursor)}>
-                {status === 'more' ? t('samples.loadingMore') : t('samples.more')}
-              </button>
-            ) : (
-              <span className="muted">{t('samples.end')}</span>
-            )}
-          </div>
+          <Pager
+            shown={t('samples.shown', { count: rows.length })}
+            hasMore={!!cursor}
+            loading={status === 'more'}
+            onMore={() => { if (cursor) void load(cursor); }}
+            labels={{ more: t('samples.more'), loading: t('samples.loadingMore'), end: t('samples.end') }}
+          />
         </>
       )}
     </>
