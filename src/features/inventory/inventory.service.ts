@@ -7,6 +7,7 @@
 import crypto from 'node:crypto';
 import type { z } from 'zod';
 import type { Actor } from '../../core/actor.js';
+import { cursor, sampleOrderCursor } from '../../core/cursor.js';
 import { DomainError, invalid, notFound } from '../../core/errors.js';
 import { authorize } from '../../core/policy.js';
 import { formatQuantity, parseQuantity, parseSignedQuantity } from '../../core/quantity.js';
@@ -114,15 +115,6 @@ function toLocation(row: LocationRow): LocationView {
   return { id: row.id, parentId: row.parent_id, kind: row.kind, code: row.code, name: row.name, rows: row.rows, cols: row.cols, path: row.path };
 }
 
-/** Opaque cursors: base64url of the last item's sort key. */
-const cursor = {
-  encode: (...parts: string[]): string => Buffer.from(parts.join('\n')).toString('base64url'),
-  decode(text: string, count: number): string[] {
-    const parts = Buffer.from(text, 'base64url').toString('utf8').split('\n');
-    if (parts.length !== count || parts.some((p) => p.length === 0)) throw invalid('cursor', 'is not a cursor this list gave out');
-    return parts;
-  },
-};
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Where each location kind sits in the tree; a child sits strictly below its parent. */
@@ -319,16 +311,11 @@ export function createInventoryService(db: DB) {
 
     async listSamples(actor: Actor | null, query: SampleQuery): Promise<Page<SampleView>> {
       authorize(actor, 'sample.read');
-      let after: { identifier: string; id: string } | undefined;
-      if (query.cursor !== undefined) {
-        const [identifier, id] = cursor.decode(query.cursor, 2) as [string, string];
-        if (!UUID.test(id)) throw invalid('cursor', 'is not a cursor this list gave out');
-        after = { identifier, id };
-      }
+      const after = query.cursor === undefined ? undefined : sampleOrderCursor.decode(query.cursor);
       const rows = await samplesRepository.list(db, { collectionId: query.collectionId, kind: query.kind, state: query.state, locationId: query.locationId, q: query.q, after, limit: query.limit + 1 });
       const items = rows.slice(0, query.limit);
       const last = items[items.length - 1];
-      return { items: await views(items), nextCursor: rows.length > query.limit && last ? cursor.encode(last.identifier, last.id) : null };
+      return { items: await views(items), nextCursor: rows.length > query.limit && last ? sampleOrderCursor.encode(last) : null };
     },
 
     async movements(actor: Actor | null, id: string, options: PageOptions): Promise<Page<MovementView>> {

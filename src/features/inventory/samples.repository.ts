@@ -228,13 +228,10 @@ export const samplesRepository = {
 
   /**
    * The whole reservation in one statement: the conditional update (as in
-   * reserveIfAvailable), the reservation row and the 'reserve' movement.
-   * Nothing is written when the condition fails (undefined).
-   */
-  /**
-   * The conditional update, the reservation, the 'reserve' movement and the
-   * lineage's audit stream head locked, in one statement. `head` is undefined
-   * when the lineage has no audit stream yet (the caller creates it).
+   * reserveIfAvailable), the reservation row, the 'reserve' movement and the
+   * lineage's audit stream head locked. Nothing is written when the condition
+   * fails (undefined). `head` is undefined when the lineage has no audit
+   * stream yet (the caller creates it).
    */
   async reserveWithEntries(
     tx: Tx,

@@ -6,6 +6,7 @@
  */
 import crypto from 'node:crypto';
 import type { Actor } from '../../core/actor.js';
+import { sampleOrderCursor } from '../../core/cursor.js';
 import { DomainError, invalid, notFound } from '../../core/errors.js';
 import { authorize } from '../../core/policy.js';
 import { formatQuantity, parseQuantity } from '../../core/quantity.js';
@@ -43,18 +44,6 @@ export interface Withdrawal {
 }
 
 const WITHDRAWAL_REASON = 'donor consent withdrawn';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** The specimen list's cursor: base64url of the last item's identifier and id (the sample list's form). */
-const specimenCursor = {
-  encode: (identifier: string, id: string): string => Buffer.from(`${identifier}\n${id}`).toString('base64url'),
-  decode(text: string): { identifier: string; id: string } {
-    const parts = Buffer.from(text, 'base64url').toString('utf8').split('\n');
-    const [identifier, id] = parts;
-    if (parts.length !== 2 || !identifier || !id || !UUID.test(id)) throw invalid('cursor', 'is not a cursor this list gave out');
-    return { identifier, id };
-  },
-};
 /** States whose material is on the bank's shelf and is quarantined on withdrawal. */
 const onShelf = new Set(['available', 'reserved', 'returned']);
 
@@ -131,7 +120,7 @@ export function createDonorsService(db: DB, deps: { notifications: Notifications
       authorize(actor, 'donor.read');
       const donor = await repo.findDonor(db, donorId);
       if (!donor) throw notFound('The donor');
-      const after = query.cursor === undefined ? undefined : specimenCursor.decode(query.cursor);
+      const after = query.cursor === undefined ? undefined : sampleOrderCursor.decode(query.cursor);
       const rows = await repo.donorSpecimens(db, donor.id, { after, limit: query.limit + 1 });
       const page = rows.slice(0, query.limit);
       const last = page.at(-1);
@@ -150,7 +139,7 @@ export function createDonorsService(db: DB, deps: { notifications: Notifications
           specimen: toSpecimenView(row),
           descendants: row.descendants,
         })),
-        nextCursor: rows.length > query.limit && last ? specimenCursor.encode(last.identifier, last.sample_id) : null,
+        nextCursor: rows.length > query.limit && last ? sampleOrderCursor.encode({ identifier: last.identifier, id: last.sample_id }) : null,
       };
     },
 

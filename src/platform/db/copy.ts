@@ -21,7 +21,7 @@ export interface CopyRequest {
   /** `"table" ("column", ...)`, quoted. */
   target: string;
   /** The rows as COPY text, in chunks of whole lines. */
-  chunks: Iterable<string>;
+  chunks: readonly string[];
 }
 
 const COPY_REQUEST = Symbol('samplebank.copy');
@@ -69,49 +69,35 @@ export interface CopyText {
 
 const CHUNK = 1 << 20;
 
-function* copyChunks(rows: Iterable<readonly CopyValue[]>, counter: { rows: number }): Generator<string> {
+/** Encodes rows now, in chunks of about 1 MB of text; copyRows sends them later. */
+export function copyText(rows: Iterable<readonly CopyValue[]>): CopyText {
+  const chunks: string[] = [];
   let chunk = '';
+  let count = 0;
   for (const row of rows) {
     chunk += copyLine(row);
-    counter.rows++;
+    count++;
     if (chunk.length >= CHUNK) {
-      yield chunk;
+      chunks.push(chunk);
       chunk = '';
     }
   }
-  if (chunk !== '') yield chunk;
+  if (chunk !== '') chunks.push(chunk);
+  return { chunks, rows: count };
 }
-
-/** Encodes rows now (in chunks of about 1 MB of text); copyRows sends them later. */
-export function copyText(rows: Iterable<readonly CopyValue[]>): CopyText {
-  const counter = { rows: 0 };
-  const chunks = [...copyChunks(rows, counter)];
-  return { chunks, rows: counter.rows };
-}
-
-const isCopyText = (rows: Iterable<readonly CopyValue[]> | CopyText): rows is CopyText => 'chunks' in rows;
 
 const quoteIdent = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 
 /**
- * Writes rows into table with COPY, inside the given transaction (or
- * connection). Each row has one value per column, in the same order: either
- * encoded beforehand (copyText) or encoded a chunk at a time as they are sent.
- * Columns left out get their defaults, as with INSERT. Answers the number of
- * rows written.
+ * Writes rows encoded beforehand (copyText) into table with COPY, inside the
+ * given transaction (or connection). Each row has one value per column, in the
+ * same order; columns left out get their defaults, as with INSERT. Answers the
+ * number of rows written.
  */
-export async function copyRows<T extends keyof Database & string>(
-  db: Executor,
-  table: T,
-  columns: ReadonlyArray<keyof Database[T] & string>,
-  rows: Iterable<readonly CopyValue[]> | CopyText,
-): Promise<number> {
-  const target = `${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')})`;
-  const counter = { rows: 0 };
-  const request: CopyRequest = isCopyText(rows) ? { target, chunks: rows.chunks } : { target, chunks: copyChunks(rows, counter) };
+export async function copyRows<T extends keyof Database & string>(db: Executor, table: T, columns: ReadonlyArray<keyof Database[T] & string>, rows: CopyText): Promise<number> {
+  const request: CopyRequest = { target: `${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')})`, chunks: rows.chunks };
   // The SQL is what a driver that does not know copy requests would run: it fails (no data to copy) rather than doing anything else.
   const query: CopyQuery = { ...CompiledQuery.raw(copyStatement(request, 'stdin')), [COPY_REQUEST]: request };
   const result = await db.executeQuery(query);
-  if (result.numAffectedRows !== undefined) return Number(result.numAffectedRows);
-  return isCopyText(rows) ? rows.rows : counter.rows;
+  return result.numAffectedRows !== undefined ? Number(result.numAffectedRows) : rows.rows;
 }

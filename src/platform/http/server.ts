@@ -159,11 +159,11 @@ function toProblem(error: FastifyError, request: FastifyRequest): Problem {
   if (error instanceof DomainError) return problemFromDomainError(error, request.id);
   if (hasZodFastifySchemaValidationErrors(error)) {
     const errors: FieldError[] = error.validation.flatMap((issue) => {
-      // An unknown key is named itself ('sort', 'body.extra'), not the object that holds it.
+      // An unknown key is named itself ('sort', 'parts.0.extra'), not the object that holds it.
       const keys = issue.keyword === 'unrecognized_keys' ? (issue.params as { keys?: unknown }).keys : undefined;
       if (Array.isArray(keys) && keys.length > 0) {
-        const parent = issue.instancePath.replace(/^\//, '').replace(/\//g, '.');
-        return keys.map((key) => ({ field: parent ? `${parent}.${String(key)}` : String(key), message: 'is not a known field' }));
+        const parent = issue.instancePath.replace(/\/$/, '');
+        return keys.map((key) => ({ field: fieldName(error.validationContext, `${parent}/${String(key)}`), message: 'is not a known field' }));
       }
       return [{ field: fieldName(error.validationContext, issue.instancePath), message: issue.message ?? 'is not valid' }];
     });
