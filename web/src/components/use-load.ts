@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 
 export type Load<T> = { status: 'loading' } | { status: 'ok'; data: T } | { status: 'error'; error: unknown };
 
@@ -17,4 +17,63 @@ export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, key: unkno
   }, [...key, round]);
   const reload = useCallback(() => setRound((value) => value + 1), []);
   return [state, reload];
+}
+
+export interface Pages<T> {
+  rows: T[];
+  /** The next page's cursor; null after the last page. */
+  cursor: string | null;
+  /** 'more' while a further page loads; the rows already shown stay. */
+  status: 'loading' | 'more' | 'ok' | 'error';
+  error: unknown;
+  /** Loads the page after the last one shown. */
+  more(): void;
+  /** Loads the list again from its first page. */
+  reload(): void;
+}
+
+/**
+ * A cursor-paged list: its first page whenever `key` changes, further pages on
+ * `more`. An answer that arrives after a newer request was made is dropped, so
+ * a slow page never overwrites the list of a newer search.
+ */
+export function usePages<T>(fetchPage: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor: string | null }>, key: unknown[]): Pages<T> {
+  const [rows, setRows] = useState<T[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [status, setStatus] = useState<Pages<T>['status']>('loading');
+  const [error, setError] = useState<unknown>(null);
+  const [round, setRound] = useState(0);
+  const request = useRef(0);
+
+  async function load(after: string | null) {
+    const id = ++request.current;
+    setStatus(after ? 'more' : 'loading');
+    try {
+      const page = await fetchPage(after ?? undefined);
+      if (id !== request.current) return;
+      setRows((current) => (after ? [...current, ...page.items] : page.items));
+      setCursor(page.nextCursor);
+      setStatus('ok');
+    } catch (caught) {
+      if (id !== request.current) return;
+      setError(caught);
+      setStatus('error');
+    }
+  }
+
+  useEffect(() => {
+    setRows([]);
+    void load(null);
+  }, [...key, round]);
+
+  return {
+    rows,
+    cursor,
+    status,
+    error,
+    more: () => {
+      if (cursor) void load(cursor);
+    },
+    reload: () => setRound((value) => value + 1),
+  };
 }

@@ -1,10 +1,11 @@
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router-dom';
 import { api, type Answer } from '../api/client';
 import { Field } from '../components/field';
 import { Empty, ErrorState, Loading, Pager } from '../components/states';
 import { DateTime, PageHeader } from '../components/ui';
+import { usePages } from '../components/use-load';
 
 type Event = Answer<'/api/v1/audit/events', 'get'>['items'][number];
 type Verification = Answer<'/api/v1/audit/verify', 'get'>;
@@ -27,43 +28,28 @@ export default function AuditPage() {
   const [params, setParams] = useSearchParams();
   const applied = filtersOf(params);
   const [draft, setDraft] = useState<Filters>(applied);
-  const [events, setEvents] = useState<Event[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [status, setStatus] = useState<'loading' | 'more' | 'ok' | 'error'>('loading');
-  const [error, setError] = useState<unknown>(null);
-  const request = useRef(0);
   const key = params.toString();
-
-  async function load(after: string | null) {
-    const id = ++request.current;
-    setStatus(after ? 'more' : 'loading');
-    try {
-      const query = {
-        limit: 100,
-        cursor: after ?? undefined,
-        entityType: applied.entityType || undefined,
-        entityId: applied.entityId || undefined,
-        action: applied.action || undefined,
-        actorId: applied.actorId || undefined,
-        from: instant(applied.from, false),
-        to: instant(applied.to, true),
-      };
-      const page = await api.get('/api/v1/audit/events', { query });
-      if (id !== request.current) return;
-      setEvents((current) => (after ? [...current, ...page.items] : page.items));
-      setCursor(page.nextCursor);
-      setStatus('ok');
-    } catch (caught) {
-      if (id !== request.current) return;
-      setError(caught);
-      setStatus('error');
-    }
-  }
-  useEffect(() => {
-    setDraft(filtersOf(params));
-    setEvents([]);
-    void load(null);
+  const {
+    rows: events,
+    cursor,
+    status,
+    error,
+    more,
+    reload,
+  } = usePages<Event>((after) => {
+    const query = {
+      limit: 100,
+      cursor: after,
+      entityType: applied.entityType || undefined,
+      entityId: applied.entityId || undefined,
+      action: applied.action || undefined,
+      actorId: applied.actorId || undefined,
+      from: instant(applied.from, false),
+      to: instant(applied.to, true),
+    };
+    return api.get('/api/v1/audit/events', { query });
   }, [key]);
+  useEffect(() => setDraft(filtersOf(params)), [key]);
 
   function submit(event: FormEvent) {
     event.preventDefault();
@@ -90,7 +76,7 @@ export default function AuditPage() {
         </div>
       </form>
       {status === 'loading' && <Loading />}
-      {status === 'error' && <ErrorState error={error} onRetry={() => void load(null)} />}
+      {status === 'error' && <ErrorState error={error} onRetry={reload} />}
       {status !== 'loading' && status !== 'error' && events.length === 0 && <Empty>{Object.values(applied).some(Boolean) ? t('audit.noMatch') : t('audit.empty')}</Empty>}
       {events.length > 0 && (
         <div className="table-wrap">
@@ -130,7 +116,7 @@ export default function AuditPage() {
           shown={t('samples.shown', { count: events.length })}
           hasMore={!!cursor}
           loading={status === 'more'}
-          onMore={() => { if (cursor) void load(cursor); }}
+          onMore={more}
           labels={{ more: t('samples.more'), loading: t('samples.loadingMore'), end: t('samples.end') }}
         />
       )}

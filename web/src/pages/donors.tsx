@@ -8,7 +8,7 @@ import { Field, SelectField, TextAreaField } from '../components/field';
 import { Empty, ErrorState, Loading, Pager } from '../components/states';
 import { useToast } from '../components/toast';
 import { Badge, DateTime, PageHeader, Quantity, StateBadge, StatusBadge } from '../components/ui';
-import { useLoad } from '../components/use-load';
+import { useLoad, usePages } from '../components/use-load';
 import { consentUses, inUseOrder, type ConsentUse } from '../lib/consent';
 import type { Problem, Problems } from '../lib/application-rules';
 import {
@@ -56,35 +56,9 @@ export default function DonorsPage() {
   const collectionId = params.get('collectionId') ?? '';
   const [draft, setDraft] = useState(collectionId);
   const [collections] = useLoad((signal) => api.get('/api/v1/collections', { query: { limit: 100 }, signal }), []);
-  const [rows, setRows] = useState<Donor[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [status, setStatus] = useState<'loading' | 'more' | 'ok' | 'error'>('loading');
-  const [error, setError] = useState<unknown>(null);
-  const [round, setRound] = useState(0);
-  const request = useRef(0);
+  const { rows, cursor, status, error, more, reload } = usePages((after) => api.get('/api/v1/donors', { query: { limit: PAGE, collectionId: collectionId || undefined, cursor: after } }), [collectionId]);
 
   useEffect(() => setDraft(collectionId), [collectionId]);
-
-  async function load(after: string | null) {
-    const id = ++request.current;
-    setStatus(after ? 'more' : 'loading');
-    try {
-      const page = await api.get('/api/v1/donors', { query: { limit: PAGE, collectionId: collectionId || undefined, cursor: after ?? undefined } });
-      if (id !== request.current) return;
-      setRows((current) => (after ? [...current, ...page.items] : page.items));
-      setCursor(page.nextCursor);
-      setStatus('ok');
-    } catch (caught) {
-      if (id !== request.current) return;
-      setError(caught);
-      setStatus('error');
-    }
-  }
-
-  useEffect(() => {
-    setRows([]);
-    void load(null);
-  }, [collectionId, round]);
 
   function submit(event: FormEvent) {
     event.preventDefault();
@@ -139,7 +113,7 @@ export default function DonorsPage() {
       ) : null}
 
       {status === 'loading' && <Loading />}
-      {status === 'error' && <ErrorState error={error} onRetry={() => setRound(round + 1)} />}
+      {status === 'error' && <ErrorState error={error} onRetry={reload} />}
       {(status === 'ok' || status === 'more') && rows.length === 0 && (
         <Empty
           action={
@@ -196,7 +170,7 @@ export default function DonorsPage() {
             shown={t('donors.shown', { count: rows.length })}
             hasMore={!!cursor}
             loading={status === 'more'}
-            onMore={() => { if (cursor) void load(cursor); }}
+            onMore={more}
             labels={{ more: t('donors.more'), loading: t('donors.loadingMore'), end: t('donors.end') }}
           />
         </>

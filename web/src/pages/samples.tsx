@@ -1,12 +1,12 @@
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useSearchParams } from 'react-router-dom';
 import { api } from '../api/client';
-import { sampleStates, type Sample, type SampleState } from '../api/contract';
+import { sampleStates, type SampleState } from '../api/contract';
 import { Field, SelectField } from '../components/field';
 import { Empty, ErrorState, Loading, Pager } from '../components/states';
 import { PageHeader, Quantity, StateBadge } from '../components/ui';
-import { useLoad } from '../components/use-load';
+import { useLoad, usePages } from '../components/use-load';
 
 const PAGE = 50;
 const filterNames = ['collectionId', 'kind', 'state', 'q'] as const;
@@ -22,39 +22,15 @@ export default function SamplesPage() {
   const applied = filtersOf(params);
   const [draft, setDraft] = useState<Filters>(applied);
   const [collections] = useLoad((signal) => api.get('/api/v1/collections', { query: { limit: 100 }, signal }), []);
-  const [rows, setRows] = useState<Sample[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [status, setStatus] = useState<'loading' | 'more' | 'ok' | 'error'>('loading');
-  const [error, setError] = useState<unknown>(null);
-  const [round, setRound] = useState(0);
   // Samples ticked for a label sheet (kept across "load more"; cleared with a new search).
   const [selected, setSelected] = useState<string[]>([]);
   const key = params.toString();
-  const request = useRef(0);
+  const { rows, cursor, status, error, more, reload } = usePages((after) => api.get('/api/v1/samples', { query: { ...clean(applied), limit: PAGE, cursor: after } }), [key]);
 
   useEffect(() => setDraft(filtersOf(params)), [key]);
-
-  async function load(after: string | null) {
-    const id = ++request.current;
-    setStatus(after ? 'more' : 'loading');
-    try {
-      const page = await api.get('/api/v1/samples', { query: { ...clean(applied), limit: PAGE, cursor: after ?? undefined } });
-      if (id !== request.current) return;
-      setRows((current) => (after ? [...current, ...page.items] : page.items));
-      setCursor(page.nextCursor);
-      setStatus('ok');
-    } catch (caught) {
-      if (id !== request.current) return;
-      setError(caught);
-      setStatus('error');
-    }
-  }
-
   useEffect(() => {
-    setRows([]);
-    setSelected([]);
-    void load(null);
-  }, [key, round]);
+    if (status === 'loading') setSelected([]);
+  }, [status]);
 
   function submit(event: FormEvent) {
     event.preventDefault();
@@ -106,7 +82,7 @@ export default function SamplesPage() {
       </form>
 
       {status === 'loading' && <Loading />}
-      {status === 'error' && <ErrorState error={error} onRetry={() => setRound(round + 1)} />}
+      {status === 'error' && <ErrorState error={error} onRetry={reload} />}
       {(status === 'ok' || status === 'more') && rows.length === 0 && <Empty>{filtered ? t('samples.empty') : t('samples.emptyAll')}</Empty>}
       {rows.length > 0 && status !== 'loading' && (
         <>
@@ -175,7 +151,7 @@ export default function SamplesPage() {
             shown={t('samples.shown', { count: rows.length })}
             hasMore={!!cursor}
             loading={status === 'more'}
-            onMore={() => { if (cursor) void load(cursor); }}
+            onMore={more}
             labels={{ more: t('samples.more'), loading: t('samples.loadingMore'), end: t('samples.end') }}
           />
         </>
