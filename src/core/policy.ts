@@ -15,6 +15,7 @@ export const policy = {
   'user.create': ['admin'],
   'user.read': ['admin'],
   'user.list': ['admin'],
+  'user.update': ['admin'],
   'token.manage': everyone,
   'collection.create': ['admin', 'curator'],
   'collection.read': everyone,

@@ -43,10 +43,39 @@ export const identityRepository = {
       .executeTakeFirst() as Promise<(UserRow & { password_hash: string | null }) | undefined>;
   },
 
-  listUsers(db: Executor, options: { limit: number; after?: string | undefined }): Promise<UserRow[]> {
+  listUsers(db: Executor, options: { limit: number; after?: string | undefined; q?: string | undefined }): Promise<UserRow[]> {
     let query = db.selectFrom('users').select(userColumns).orderBy('id').limit(options.limit);
     if (options.after) query = query.where('id', '>', options.after);
+    if (options.q) {
+      // A plain substring of the e-mail or the name: LIKE's wildcards in what was typed match themselves.
+      const pattern = `%${options.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      query = query.where((eb) => eb.or([eb('email', 'ilike', pattern), eb('name', 'ilike', pattern)]));
+    }
     return query.execute() as Promise<UserRow[]>;
+  },
+
+  /** The user's row, locked until the transaction ends. */
+  lockUser(tx: Executor, id: string): Promise<UserRow | undefined> {
+    return tx.selectFrom('users').select(userColumns).where('id', '=', id).forUpdate().executeTakeFirst() as Promise<UserRow | undefined>;
+  },
+
+  /**
+   * The ids of the enabled admins, their rows locked: two admins taking each
+   * other's role at once queue here, and the second sees the first's change.
+   */
+  async lockActiveAdmins(tx: Executor): Promise<string[]> {
+    const rows = await tx.selectFrom('users').select('id').where(sql<boolean>`'admin' = any(roles)`).where('disabled_at', 'is', null).orderBy('id').forUpdate().execute();
+    return rows.map((r) => r.id);
+  },
+
+  updateUser(tx: Executor, id: string, set: { name?: string; institution_id?: string | null; roles?: Role[]; disabled_at?: Date | null }): Promise<UserRow> {
+    return tx.updateTable('users').set(set).where('id', '=', id).returning(userColumns).executeTakeFirstOrThrow() as Promise<UserRow>;
+  },
+
+  /** Ends every session and API token of the user; returns how many were still live. */
+  async revokeUserTokens(tx: Executor, userId: string): Promise<number> {
+    const result = await tx.updateTable('auth_tokens').set({ revoked_at: new Date() }).where('user_id', '=', userId).where('revoked_at', 'is', null).executeTakeFirst();
+    return Number(result.numUpdatedRows);
   },
 
   countUsers(db: Executor): Promise<number> {

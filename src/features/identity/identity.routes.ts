@@ -63,7 +63,7 @@ export function identityRoutes(identity: IdentityService, options: { cookieSecur
       reply.code(201).send(await identity.createInstitution(request.actor, request.body)),
     );
 
-    app.get('/users', { schema: { tags, summary: 'Users (admin)', querystring: s.pageQuery, response: { 200: z.object({ items: z.array(s.user), nextCursor: z.string().nullable() }) } } }, async (request) =>
+    app.get('/users', { schema: { tags, summary: 'Users (admin); q finds part of an e-mail address or name', querystring: s.userQuery, response: { 200: z.object({ items: z.array(s.user), nextCursor: z.string().nullable() }) } } }, async (request) =>
       identity.listUsers(request.actor, request.query),
     );
 
@@ -74,6 +74,16 @@ export function identityRoutes(identity: IdentityService, options: { cookieSecur
     app.get('/users/:id', { schema: { tags, summary: 'A user (admin, or yourself)', params: idParam, response: { 200: s.user } } }, async (request) =>
       identity.getUser(request.actor, request.params.id),
     );
+
+    app.patch('/users/:id', {
+      schema: {
+        tags,
+        summary: 'Change a user: name, institution, roles, or disable / enable the account (admin). Disabling revokes their sessions and API tokens; the last enabled admin stays one.',
+        params: idParam,
+        body: s.userUpdate,
+        response: { 200: s.user },
+      },
+    }, async (request) => identity.updateUser(request.actor, request.params.id, request.body));
   };
 }
 

@@ -31,6 +31,20 @@ export const user = z.object({
   name: z.string(),
   institutionId: uuid.nullable(),
   roles: z.array(z.enum(roles)),
+  disabled: z.boolean().describe('A disabled user cannot sign in; their sessions and API tokens were revoked when they were disabled'),
+});
+
+export const userUpdate = z.strictObject({
+  name: personName.optional(),
+  institutionId: uuid.nullable().optional(),
+  roles: z.array(z.enum(roles)).max(6).optional(),
+  disabled: z.boolean().optional(),
+});
+
+export const userQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().max(500).optional(),
+  q: z.string().trim().min(1).max(limits.email).optional().describe('Part of the e-mail address or the name, any case'),
 });
 
 export const loginInput = z.strictObject({ email: z.string().min(1).max(limits.email), password: z.string().min(1).max(limits.passwordMax) });

@@ -27,6 +27,14 @@ export interface User {
   name: string;
   institutionId: string | null;
   roles: Role[];
+  disabled: boolean;
+}
+
+export interface UserChange {
+  name?: string | undefined;
+  institutionId?: string | null | undefined;
+  roles?: Role[] | undefined;
+  disabled?: boolean | undefined;
 }
 
 export interface Institution {
@@ -37,7 +45,7 @@ export interface Institution {
 }
 
 export function toUser(row: UserRow): User {
-  return { id: row.id, email: row.email, name: row.name, institutionId: row.institution_id, roles: row.roles };
+  return { id: row.id, email: row.email, name: row.name, institutionId: row.institution_id, roles: row.roles, disabled: row.disabled_at !== null };
 }
 
 function toInstitution(row: { id: string; code: string; name: string; parent_body: string | null }): Institution {
@@ -117,13 +125,74 @@ export function createIdentityService(db: DB, options: IdentityOptions = {}) {
       return toUser(row);
     },
 
-    async listUsers(actor: Actor | null, options: { limit: number; cursor?: string | undefined }): Promise<{ items: User[]; nextCursor: string | null }> {
+    async listUsers(actor: Actor | null, options: { limit: number; cursor?: string | undefined; q?: string | undefined }): Promise<{ items: User[]; nextCursor: string | null }> {
       authorize(actor, 'user.list');
       // The cursor is the last user id of the previous page; anything else would reach the database as a bad uuid.
       if (options.cursor !== undefined && !UUID.test(options.cursor)) throw invalid('cursor', 'is not a cursor from a previous page');
-      const rows = await identityRepository.listUsers(db, { limit: options.limit + 1, after: options.cursor });
+      const rows = await identityRepository.listUsers(db, { limit: options.limit + 1, after: options.cursor, q: options.q });
       const items = rows.slice(0, options.limit).map(toUser);
       return { items, nextCursor: rows.length > options.limit ? items.at(-1)!.id : null };
+    },
+
+    /**
+     * Renames a user, moves them to another institution, changes their roles,
+     * or disables (enables) their account. Disabling revokes every session
+     * and API token they hold. The system always keeps one enabled admin, and
+     * an admin cannot disable themselves. One audit event names what changed.
+     */
+    async updateUser(actor: Actor | null, id: string, change: UserChange): Promise<User> {
+      authorize(actor, 'user.update');
+      if (change.name === undefined && change.institutionId === undefined && change.roles === undefined && change.disabled === undefined) {
+        throw invalid('body', 'names nothing to change (name, institutionId, roles or disabled)');
+      }
+      if (change.institutionId && !(await identityRepository.findInstitution(db, change.institutionId))) {
+        throw invalid('institutionId', 'no such institution');
+      }
+      if (change.disabled === true && actor.userId === id) {
+        throw new DomainError('conflict', 'You cannot disable your own account; ask another admin', { errors: [{ field: 'disabled', message: 'is your own account' }] });
+      }
+      const updated = await inTransaction(db, async (tx) => {
+        // Admins first, then the user: the same lock order for every change, so two never wait on each other in a circle.
+        const admins = await identityRepository.lockActiveAdmins(tx);
+        const before = await identityRepository.lockUser(tx, id);
+        if (!before) throw notFound('The user');
+        const set: { name?: string; institution_id?: string | null; roles?: Role[]; disabled_at?: Date | null } = {};
+        const changes: Record<string, { from: unknown; to: unknown }> = {};
+        if (change.name !== undefined && change.name !== before.name) {
+          set.name = change.name;
+          changes.name = { from: before.name, to: change.name };
+        }
+        if (change.institutionId !== undefined && change.institutionId !== before.institution_id) {
+          set.institution_id = change.institutionId;
+          changes.institutionId = { from: before.institution_id, to: change.institutionId };
+        }
+        if (change.roles !== undefined) {
+          const roles = [...new Set(change.roles)];
+          if (roles.length !== before.roles.length || roles.some((r) => !before.roles.includes(r))) {
+            set.roles = roles;
+            changes.roles = { from: before.roles, to: roles };
+          }
+        }
+        const wasDisabled = before.disabled_at !== null;
+        if (change.disabled !== undefined && change.disabled !== wasDisabled) {
+          set.disabled_at = change.disabled ? new Date() : null;
+          changes.disabled = { from: wasDisabled, to: change.disabled };
+        }
+        if (Object.keys(changes).length === 0) return before;
+        const staysAdmin = (set.roles ?? before.roles).includes('admin') && (set.disabled_at === undefined ? !wasDisabled : set.disabled_at === null);
+        if (admins.includes(id) && !staysAdmin && admins.length === 1) {
+          const field = changes.roles ? 'roles' : 'disabled';
+          throw new DomainError('conflict', 'This is the last enabled admin; make another user an admin first', { errors: [{ field, message: 'would leave no enabled admin' }] });
+        }
+        const after = await identityRepository.updateUser(tx, id, set);
+        const revoked = change.disabled === true && !wasDisabled ? await identityRepository.revokeUserTokens(tx, id) : 0;
+        const action = changes.disabled ? (change.disabled ? 'user.disable' : 'user.enable') : 'user.update';
+        await recordAudit(tx, actor, { stream: `user:${id}`, action, entityType: 'user', entityId: id, data: { email: after.email, changes, ...(revoked > 0 ? { tokensRevoked: revoked } : {}) } });
+        return after;
+      });
+      // Cached actors carry roles and the institution; a disabled user's tokens are gone.
+      tokens.clear();
+      return toUser(updated);
     },
 
     async me(actor: Actor | null): Promise<User> {

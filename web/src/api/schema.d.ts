@@ -1918,6 +1918,8 @@ export interface paths {
                             expiresAt: string;
                             token: string;
                             user: {
+                                /** @description A disabled user cannot sign in; their sessions and API tokens were revoked when they were disabled */
+                                disabled: boolean;
                                 email: string;
                                 /** Format: uuid */
                                 id: string;
@@ -6060,6 +6062,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** @description A disabled user cannot sign in; their sessions and API tokens were revoked when they were disabled */
+                            disabled: boolean;
                             email: string;
                             /** Format: uuid */
                             id: string;
@@ -7912,6 +7916,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** @description A disabled user cannot sign in; their sessions and API tokens were revoked when they were disabled */
+                            disabled: boolean;
                             email: string;
                             /** Format: uuid */
                             id: string;
@@ -8856,12 +8862,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Users (admin) */
+        /** Users (admin); q finds part of an e-mail address or name */
         get: {
             parameters: {
                 query?: {
                     cursor?: string;
                     limit?: number;
+                    /** @description Part of the e-mail address or the name, any case */
+                    q?: string;
                 };
                 header?: never;
                 path?: never;
@@ -8877,6 +8885,8 @@ export interface paths {
                     content: {
                         "application/json": {
                             items: {
+                                /** @description A disabled user cannot sign in; their sessions and API tokens were revoked when they were disabled */
+                                disabled: boolean;
                                 email: string;
                                 /** Format: uuid */
                                 id: string;
@@ -8919,6 +8929,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** @description A disabled user cannot sign in; their sessions and API tokens were revoked when they were disabled */
+                            disabled: boolean;
                             email: string;
                             /** Format: uuid */
                             id: string;
@@ -8962,6 +8974,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** @description A disabled user cannot sign in; their sessions and API tokens were revoked when they were disabled */
+                            disabled: boolean;
                             email: string;
                             /** Format: uuid */
                             id: string;
@@ -8978,7 +8992,47 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /** Change a user: name, institution, roles, or disable / enable the account (admin). Disabling revokes their sessions and API tokens; the last enabled admin stays one. */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        disabled?: boolean;
+                        institutionId?: string | null;
+                        name?: string;
+                        roles?: ("admin" | "curator" | "reviewer" | "chair" | "applicant" | "auditor")[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description A disabled user cannot sign in; their sessions and API tokens were revoked when they were disabled */
+                            disabled: boolean;
+                            email: string;
+                            /** Format: uuid */
+                            id: string;
+                            institutionId: string | null;
+                            name: string;
+                            roles: ("admin" | "curator" | "reviewer" | "chair" | "applicant" | "auditor")[];
+                        };
+                    };
+                };
+            };
+        };
         trace?: never;
     };
 }
