@@ -84,6 +84,13 @@ export function identityRoutes(identity: IdentityService, options: { cookieSecur
         response: { 200: s.user },
       },
     }, async (request) => identity.updateUser(request.actor, request.params.id, request.body));
+
+    app.post('/users/:id/password', {
+      schema: { tags, summary: "Set a new password for a user who lost theirs (admin); revokes all their sessions and API tokens", params: idParam, body: s.passwordResetInput },
+    }, async (request, reply) => {
+      await identity.resetPassword(request.actor, request.params.id, request.body.password);
+      return reply.code(204).send();
+    });
   };
 }
 

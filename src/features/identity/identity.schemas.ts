@@ -41,6 +41,8 @@ export const userUpdate = z.strictObject({
   disabled: z.boolean().optional(),
 });
 
+export const passwordResetInput = z.strictObject({ password });
+
 export const userQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z.string().max(500).optional(),

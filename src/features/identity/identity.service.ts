@@ -195,6 +195,30 @@ export function createIdentityService(db: DB, options: IdentityOptions = {}) {
       return toUser(updated);
     },
 
+    /**
+     * Sets a new password for a user who lost theirs (an admin, or the
+     * operator's CLI). Every session and API token they hold is revoked and
+     * their failed sign-ins are forgiven. Your own password changes under
+     * POST /me/password, with the current one.
+     */
+    async resetPassword(actor: Actor | null, id: string, password: string): Promise<void> {
+      authorize(actor, 'user.update');
+      if (actor.userId === id) {
+        throw new DomainError('conflict', 'Change your own password with your current one (POST /api/v1/me/password)', { errors: [{ field: 'password', message: 'is your own' }] });
+      }
+      const passwordHash = await hashPassword(password);
+      const email = await inTransaction(db, async (tx) => {
+        const user = await identityRepository.lockUser(tx, id);
+        if (!user) throw notFound('The user');
+        await identityRepository.updatePassword(tx, id, passwordHash);
+        const revoked = await identityRepository.revokeUserTokens(tx, id);
+        await recordAudit(tx, actor, { stream: `user:${id}`, action: 'user.password-reset', entityType: 'user', entityId: id, data: { email: user.email, tokensRevoked: revoked } });
+        return user.email;
+      });
+      tokens.clear();
+      await identityRepository.clearLoginFailures(db, email);
+    },
+
     async me(actor: Actor | null): Promise<User> {
       if (!actor?.userId) throw new DomainError('unauthenticated', 'Sign in first');
       return service.getUser(actor, actor.userId);

@@ -151,6 +151,24 @@ describe(`user administration on ${engine}`, () => {
     expect(await read(user.user.id)).toMatchObject({ roles: ['reviewer'], disabled: false, name: `User ${user.user.email}` });
   });
 
+  it("resets a lost password: the old password and every session stop working, the new one signs in; one's own goes through /me/password", async () => {
+    const user = await signIn(server.app, server.context, ['applicant']);
+    const reset = await inject({ method: 'POST', url: `/api/v1/users/${user.user.id}/password`, headers: admin.headers, payload: { password: 'a-fresh-password-9' } });
+    expect(reset.statusCode).toBe(204);
+    problem(await inject({ method: 'GET', url: '/api/v1/me', headers: user.headers }), 401, 'unauthenticated');
+    problem(await inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: user.user.email, password: PASSWORD } }), 401, 'invalid-credentials');
+    expect((await inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: user.user.email, password: 'a-fresh-password-9' } })).statusCode).toBe(200);
+    expect((await events(user.user.id)).map((e) => e.action)).toContain('user.password-reset');
+
+    expect(problem(await inject({ method: 'POST', url: `/api/v1/users/${user.user.id}/password`, headers: admin.headers, payload: { password: 'short' } }), 400, 'validation-failed').errors[0]?.field).toBe('password');
+    expect(problem(await inject({ method: 'POST', url: `/api/v1/users/${admin.user.id}/password`, headers: admin.headers, payload: { password: 'my-own-new-password' } }), 409, 'conflict').errors[0]?.field).toBe('password');
+    problem(await inject({ method: 'POST', url: '/api/v1/users/00000000-0000-4000-8000-000000000000/password', headers: admin.headers, payload: { password: 'a-fresh-password-9' } }), 404, 'not-found');
+    problem(await inject({ method: 'POST', url: `/api/v1/users/${admin.user.id}/password`, headers: user.headers, payload: { password: 'taken-over-admin' } }), 401);
+    const other = await signIn(server.app, server.context, ['curator']);
+    problem(await inject({ method: 'POST', url: `/api/v1/users/${admin.user.id}/password`, headers: other.headers, payload: { password: 'taken-over-admin' } }), 403, 'forbidden');
+    expect((await inject({ method: 'GET', url: '/api/v1/me', headers: admin.headers })).statusCode).toBe(200);
+  });
+
   it('lets only admins change users', async () => {
     const target = await signIn(server.app, server.context, ['applicant']);
     for (const role of roles.filter((r) => r !== 'admin')) {
