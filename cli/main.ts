@@ -4,7 +4,7 @@ import { registerServe } from './serve.js';
 import { registerImport } from './import.js';
 import { registerExport } from './export.js';
 import { registerAudit } from './audit.js';
-import { registerUser } from './user.js';
+import { registerInstitution, registerUser } from './user.js';
 import { registerBackup } from './backup.js';
 import { registerDemo } from './demo.js';
 
@@ -15,6 +15,7 @@ registerImport(program);
 registerExport(program);
 registerAudit(program);
 registerUser(program);
+registerInstitution(program);
 registerBackup(program);
 registerDemo(program);
 

@@ -50,7 +50,7 @@ describe('samplebank user list, set and password', () => {
       await identity.createUser(systemActor, { email: 'li.wei@igg.test', name: 'Li Wei', password: 'first-password-1', institutionId: igg.id, roles: ['chair'] });
       chairToken = (await identity.login('li.wei@igg.test', 'first-password-1')).token;
     });
-  }, 240_000);
+  }, 600_000);
   afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
   it('lists users, all or found by part of the e-mail or name', async () => {
@@ -60,7 +60,7 @@ describe('samplebank user list, set and password', () => {
     const found = await cli(env, ['user', 'list', '--search', 'WEI', '--json']);
     const lines = found.stdout.trim().split('\n').map((l) => JSON.parse(l) as { email: string; roles: string[]; disabled: boolean });
     expect(lines).toEqual([expect.objectContaining({ email: 'li.wei@igg.test', roles: ['chair'], disabled: false })]);
-  }, 240_000);
+  }, 600_000);
 
   it('changes roles and institution, disables (revoking the session) and enables again', async () => {
     const changed = await cli(env, ['user', 'set', 'LI.WEI@igg.test', '--role', 'curator,auditor', '--institution', 'pmo', '--name', 'Li Wei (PMO)']);
@@ -77,7 +77,7 @@ describe('samplebank user list, set and password', () => {
     });
     const enabled = await cli(env, ['user', 'set', 'li.wei@igg.test', '--enable', '--clear-roles']);
     expect(enabled.stdout).toContain('roles none; institution PMO; enabled');
-  }, 240_000);
+  }, 600_000);
 
   it('sets a new password from stdin; the old one and the old sessions stop working', async () => {
     const token = await withContext(env, async (context) => (await context.services.identity.login('li.wei@igg.test', 'first-password-1')).token);
@@ -90,7 +90,23 @@ describe('samplebank user list, set and password', () => {
       await expect(identity.login('li.wei@igg.test', 'first-password-1')).rejects.toMatchObject({ code: 'invalid-credentials' });
       expect((await identity.login('li.wei@igg.test', 'second-password-2')).user.email).toBe('li.wei@igg.test');
     });
-  }, 240_000);
+  }, 600_000);
+
+  it('registers an institution that users can then be moved to, and lists the institutions', async () => {
+    const added = await cli(env, ['institution', 'add', '--code', 'NAOC', '--name', 'National Astronomical Observatories', '--parent-body', 'Chinese Academy of Sciences']);
+    expect(added.stderr).toBe('');
+    expect(added.stdout).toMatch(/^registered institution NAOC \([0-9a-f-]{36}\): National Astronomical Observatories\n$/);
+    const listed = await cli(env, ['institution', 'list']);
+    expect(listed.stdout).toContain('NAOC\tNational Astronomical Observatories\tChinese Academy of Sciences\n');
+    expect(listed.stdout).toContain('IGG\tInstitute of Geology\n');
+    const duplicate = await cli(env, ['institution', 'add', '--code', 'NAOC', '--name', 'Again']);
+    expect(duplicate.code).toBe(1);
+    expect(duplicate.stderr).toContain('--code: already exists');
+    const badCode = await cli(env, ['institution', 'add', '--code', 'no spaces', '--name', 'X']);
+    expect(badCode.code).toBe(1);
+    expect(badCode.stderr).toContain('--code: letters, digits');
+    expect((await cli(env, ['user', 'set', 'li.wei@igg.test', '--institution', 'naoc'])).stdout).toContain('institution NAOC');
+  }, 600_000);
 
   it('refuses what cannot be done, with the option named, and changes nothing', async () => {
     const refusals: Array<[string[], string, string?]> = [
@@ -114,5 +130,5 @@ describe('samplebank user list, set and password', () => {
       expect(users.find((u) => u.email === 'li.wei@igg.test')).toMatchObject({ roles: [], disabled: false });
       expect((await context.services.identity.login('li.wei@igg.test', 'second-password-2')).token).toBeTruthy();
     });
-  }, 480_000);
+  }, 600_000);
 });

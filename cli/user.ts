@@ -7,7 +7,7 @@ import { compose } from '../src/compose.js';
 import { loadConfig } from '../src/platform/config.js';
 import { createLogger } from '../src/platform/logger.js';
 import type { Context } from '../src/compose.js';
-import { password as passwordRule, personName, userInput } from '../src/features/identity/identity.schemas.js';
+import { institutionInput, password as passwordRule, personName, userInput } from '../src/features/identity/identity.schemas.js';
 import type { User } from '../src/features/identity/identity.service.js';
 
 interface UserSetOptions {
@@ -206,6 +206,37 @@ export function registerUser(program: Command): void {
         const target = await userByEmail(context, email);
         await context.services.identity.resetPassword(systemActor, target.id, password);
         process.stdout.write(`new password set for ${target.email}; their sessions and API tokens are revoked\n`);
+      });
+    });
+}
+
+export function registerInstitution(program: Command): void {
+  const institution = program.command('institution').description('the institutions users belong to (as the system, no sign-in needed)');
+  institution
+    .command('add')
+    .description('register an institution')
+    .requiredOption('--code <code>', 'a short code: letters, digits, dot, dash or underscore; at most 32 (IGG)')
+    .requiredOption('--name <name>', 'the full name')
+    .option('--parent-body <name>', 'the body it belongs to (Chinese Academy of Sciences)')
+    .action(async (options: { code: string; name: string; parentBody?: string }) => {
+      const parsed = institutionInput.safeParse({ code: options.code, name: options.name, parentBody: options.parentBody });
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        throw new Error(`--${issue.path[0] === 'parentBody' ? 'parent-body' : String(issue.path[0] ?? 'input')}: ${issue.message}`);
+      }
+      await withSystem(async (context) => {
+        const created = await context.services.identity.createInstitution(systemActor, parsed.data);
+        process.stdout.write(`registered institution ${created.code} (${created.id}): ${created.name}\n`);
+      });
+    });
+  institution
+    .command('list')
+    .description('list the institutions')
+    .action(async () => {
+      await withSystem(async (context) => {
+        for (const i of await context.services.identity.listInstitutions(systemActor)) {
+          process.stdout.write(`${i.code}\t${i.name}${i.parentBody ? `\t${i.parentBody}` : ''}\n`);
+        }
       });
     });
 }
