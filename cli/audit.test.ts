@@ -59,5 +59,6 @@ describe(`samplebank audit verify on ${engine}`, () => {
     expect(broken.code).toBe(1);
     expect(broken.stdout).toContain(`first bad: stream sample:cli, seq 2, event ${ids[1]}`);
     expect(broken.stdout).toMatch(/edited/);
-  });
+    // Two CLI processes, each opening PGlite: about 10 s on a quiet machine, over 60 s on a loaded one.
+  }, 600_000);
 });
