@@ -115,7 +115,7 @@ describe(`samplebank import and export (CLI) on ${engine}`, () => {
 
     const dry = await cli(main.env, ['import', file, '--collection', 'ROCKS', '--map', 'identifier=ID', '--map', 'kind=Kind', '--map', 'quantity=Grams', '--dry-run']);
     expect(dry.code).toBe(1);
-  });
+  }, 240_000);
 
   it('imports the Apollo 16 curation export with a mapping file, every gram exact', async () => {
     const mapping = path.join(tmp, 'a16.json');
