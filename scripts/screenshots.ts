@@ -3,7 +3,8 @@
  * from the README). Starts the real server over a fresh in-memory database
  * with a small lunar scene (its panel scores the applications before the
  * chair decides, so the ranking ranks) and a small pathology bank (the
- * demo's, with 8 donors, one of whom withdrew consent), on port 4700
+ * demo's, with 8 donors, one of whom withdrew consent) and an administrator
+ * (with one account disabled, for the Users page), on port 4700
  * (SCREENSHOT_PORT to change), and drives Debian's Chromium. Run: npm run build:web && npx tsx scripts/screenshots.ts
  * (SCREENSHOTS=returns,incidents … to regenerate only those).
  */
@@ -13,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { ensureBuilt, launch } from '../web/e2e/harness.js';
 import { SEED_PASSWORD, seedShowcase, type Seed, type SeedUser } from '../web/e2e/seed.js';
+import { systemActor } from '../src/core/actor.js';
 import { buildPathologyDemo } from '../src/features/pathology/demo.js';
 import { createTestServer } from '../test/harness.js';
 
@@ -25,6 +27,8 @@ interface Shot {
   path: string;
   ready: (page: Page) => Promise<void>;
   then?: (page: Page) => Promise<void>;
+  /** The window only: a modal dialog over a long page (a full-page shot would scroll the page out from under it). */
+  viewportOnly?: boolean;
 }
 
 async function main(): Promise<void> {
@@ -36,6 +40,7 @@ async function main(): Promise<void> {
   const seed = await seedShowcase(server, { reviews: true });
   const scene = await advance(base, seed);
   const pathology = await pathologyScene(server, base);
+  const admin = await adminScene(server);
   const idle = async (page: Page) => {
     await page.waitForLoadState('networkidle');
     await page.waitForFunction("!document.querySelector('.state-loading')");
@@ -105,6 +110,36 @@ async function main(): Promise<void> {
     { name: 'donor', as: pathology.curator, path: `/donors/${pathology.donorId}`, ready: idle },
     { name: 'donor-withdrawn', as: pathology.curator, path: `/donors/${pathology.withdrawnDonorId}`, ready: idle },
     { name: 'audit', as: seed.auditor, path: '/audit', ready: idle },
+    { name: 'users', as: admin, path: '/users', ready: idle },
+    {
+      name: 'user-add',
+      as: admin,
+      path: '/users',
+      ready: idle,
+      viewportOnly: true,
+      then: async (page) => {
+        await page.locator('.page-actions .button-primary').click();
+        // e-mail, name, institution, initial password; the password is too short, checked as typed
+        const dialog = page.locator('dialog');
+        await dialog.locator('input').nth(0).fill('he.jing@ustc.example.edu.cn');
+        await dialog.locator('input').nth(1).fill('He Jing');
+        await dialog.locator('select').selectOption({ index: 3 });
+        await dialog.locator('input').nth(2).fill('lunar');
+        await dialog.locator('input').nth(2).blur();
+        await dialog.locator('input[type=checkbox]').nth(4).check();
+      },
+    },
+    {
+      name: 'user-disable',
+      as: admin,
+      path: '/users',
+      ready: idle,
+      viewportOnly: true,
+      then: async (page) => {
+        await page.locator('tbody tr').filter({ hasText: 'Wang Fang' }).locator('.button-danger').click();
+        await page.locator('dialog').waitFor();
+      },
+    },
     { name: 'not-allowed', as: seed.applicant, path: '/samples', ready: idle },
     { name: 'account', as: seed.curator, path: '/account', ready: idle },
   ];
@@ -125,7 +160,7 @@ async function main(): Promise<void> {
         await shot.ready(page);
         await shot.then?.(page);
         const file = `${out}${shot.name}.${language}.png`;
-        await page.screenshot({ path: file, fullPage: true });
+        await page.screenshot({ path: file, fullPage: !shot.viewportOnly });
         console.log(`wrote ${file}`);
         await context.close();
       }
@@ -202,6 +237,22 @@ async function pathologyScene(server: Awaited<ReturnType<typeof createTestServer
   const first = ((await donors.json()) as { items: Array<{ id: string; consentWithdrawnAt: string | null }> }).items.find((donor) => !donor.consentWithdrawnAt);
   if (!first) throw new Error('the pathology scene has no donor with consent');
   return { curator, donorId: first.id, withdrawnDonorId: demo.withdrawnDonorId };
+}
+
+/**
+ * The administrator of the scene, at the space agency's centre, and one
+ * account they disabled (a reviewer who left), for the Users page. Runs
+ * after everything else is built, so the disabled reviewer did their part.
+ */
+async function adminScene(server: Awaited<ReturnType<typeof createTestServer>>): Promise<{ email: string }> {
+  const identity = server.context.services.identity;
+  const home = (await identity.listInstitutions(systemActor)).find((institution) => institution.code === 'CNSA');
+  const email = 'liu.yang@showcase.samplebank.test';
+  await identity.createUser(systemActor, { email, name: 'Liu Yang', password: SEED_PASSWORD, institutionId: home?.id ?? null, roles: ['admin'] });
+  const listed = await identity.listUsers(systemActor, { limit: 10, q: 'Sun Hao' });
+  const leaver = listed.items[0];
+  if (leaver) await identity.updateUser(systemActor, leaver.id, { disabled: true });
+  return { email };
 }
 
 type As = <T>(who: SeedUser, method: string, path: string, body?: unknown) => Promise<{ status: number; body: T }>;

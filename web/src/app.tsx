@@ -33,6 +33,7 @@ const CommitteeCall = lazyPage(() => import('./pages/committee').then((m) => ({ 
 const AuditPage = lazyPage(() => import('./pages/audit'));
 const DonorsPage = lazyPage(() => import('./pages/donors'));
 const DonorPage = lazyPage(() => import('./pages/donors').then((m) => ({ default: m.DonorPage })));
+const UsersPage = lazyPage(() => import('./pages/users'));
 
 interface PageRoute {
   path: string;
@@ -70,6 +71,7 @@ const routes: PageRoute[] = [
   { path: '/donors', page: DonorsPage, guard: true, area: 'donors' },
   { path: '/donors/:id', page: DonorPage, guard: true, area: 'donors' },
   { path: '/audit', page: AuditPage, guard: true, area: 'audit' },
+  { path: '/users', page: UsersPage, guard: true, area: 'users' },
   { path: '*', page: NotFoundPage },
 ];
 
@@ -104,6 +106,7 @@ function Header() {
     { to: '/reviews', label: t('nav.reviews'), area: 'reviews' },
     { to: '/committee', label: t('nav.committee'), area: 'committee' },
     { to: '/audit', label: t('nav.audit'), area: 'audit' },
+    { to: '/users', label: t('nav.users'), area: 'users' },
   ];
   const visible = items.filter((item) => (item.area ? mayEnter(user, item.area) : !item.signedIn || !!user));
   const language = i18n.language as Language;

@@ -9,6 +9,8 @@ interface AuthState {
   ready: boolean;
   signIn(email: string, password: string): Promise<User>;
   signOut(): Promise<void>;
+  /** Reads the signed-in user again (after an admin changed their own name or roles). */
+  refresh(): Promise<void>;
 }
 
 const AuthContext = createContext<AuthState | null>(null);
@@ -41,7 +43,15 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     }
   }, []);
 
-  const value = useMemo(() => ({ user, ready, signIn, signOut }), [user, ready, signIn, signOut]);
+  const refresh = useCallback(async () => {
+    try {
+      setUser(await api.get('/api/v1/me'));
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) setUser(null);
+    }
+  }, []);
+
+  const value = useMemo(() => ({ user, ready, signIn, signOut, refresh }), [user, ready, signIn, signOut, refresh]);
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }
 
@@ -60,6 +70,8 @@ export const areas = {
   audit: ['auditor', 'admin'],
   /** The pathology bank's donors (policy donor.read; only curators change them). */
   donors: ['curator', 'admin', 'auditor'],
+  /** User accounts (policy user.list, user.create, user.update). */
+  users: ['admin'],
 } as const satisfies Record<string, readonly Role[]>;
 export type Area = keyof typeof areas;
 

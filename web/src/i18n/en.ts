@@ -1,3 +1,4 @@
+import { adminEn } from './admin';
 import { consoleEn } from './console';
 import { pathologyEn } from './pathology';
 import { portalEn } from './portal';
@@ -23,6 +24,7 @@ export const en = {
     committee: 'Committee',
     audit: 'Audit',
     donors: 'Donors',
+    users: 'Users',
     console: 'Curator console',
   },
   lang: { label: 'Language', zh: '中文', en: 'English' },
@@ -316,6 +318,7 @@ export const en = {
   ...portalEn,
   ...consoleEn,
   ...pathologyEn,
+  ...adminEn,
 };
 
 type Widen<T> = { [K in keyof T]: T[K] extends string ? string : Widen<T[K]> };

@@ -2,6 +2,7 @@ import type { Messages } from './en';
 import { portalZh } from './portal';
 import { consoleZh } from './console';
 import { pathologyZh } from './pathology';
+import { adminZh } from './admin';
 
 export const zhCN: Messages = {
   product: '样本库',
@@ -24,6 +25,7 @@ export const zhCN: Messages = {
     committee: '专家委员会',
     audit: '审计记录',
     donors: '捐献者',
+    users: '用户',
     console: '管理员控制台',
   },
   lang: { label: '语言', zh: '中文', en: 'English' },
@@ -317,4 +319,5 @@ export const zhCN: Messages = {
   ...portalZh,
   ...consoleZh,
   ...pathologyZh,
+  ...adminZh,
 };

@@ -5,12 +5,12 @@ import { api, ApiError, type Answer } from '../api/client';
 import { useAuth } from '../auth';
 import { Dialog } from '../components/dialog';
 import { Field, SelectField, TextAreaField } from '../components/field';
+import { focusFirst, ServerError, useChecks } from '../components/form-checks';
 import { Empty, ErrorState, Loading, Pager } from '../components/states';
 import { useToast } from '../components/toast';
 import { Badge, DateTime, PageHeader, Quantity, StateBadge, StatusBadge } from '../components/ui';
 import { useLoad, usePages } from '../components/use-load';
 import { consentUses, inUseOrder, type ConsentUse } from '../lib/consent';
-import type { Problem, Problems } from '../lib/application-rules';
 import {
   biosafetyLevels,
   collectionMethods,
@@ -518,41 +518,6 @@ function HoldingsPanel({ holdings, unit }: { holdings: Holdings | null; unit: st
       )}
     </section>
   );
-}
-
-/** The first field with a problem, focused after a refused submission. */
-function focusFirst(form: HTMLFormElement | null, problems: Problems): void {
-  const first = Object.keys(problems)[0];
-  if (first) form?.querySelector<HTMLElement>(`[data-field="${first}"] input, [data-field="${first}"] select`)?.focus();
-}
-
-/** What the server said, above the form: its detail, and a pointer to the marked fields when it named some. */
-function ServerError({ error }: { error: ApiError | null }) {
-  const { t } = useTranslation();
-  if (!error) return null;
-  return (
-    <div className="form-error" role="alert">
-      {error.status === 0 ? t('state.network') : error.detail || error.title} {error.errors.length > 0 && t('apply.fixFields')}
-    </div>
-  );
-}
-
-/** A field's message: the local check once the field was touched (or a submission tried), else the server's. */
-function useChecks(problems: Problems, serverError: ApiError | null) {
-  const { t } = useTranslation();
-  const [touched, setTouched] = useState<Set<string>>(new Set());
-  const [attempted, setAttempted] = useState(false);
-  const message = (problem: Problem | undefined) => (problem ? t(problem.key, problem.values) : undefined);
-  return {
-    errorFor: (field: string): string | undefined =>
-      (touched.has(field) || attempted ? message(problems[field]) : undefined) ?? serverError?.errors.find((error) => error.field === field || error.field.startsWith(`${field}.`))?.message,
-    touch: (field: string) => setTouched((all) => (all.has(field) ? all : new Set(all).add(field))),
-    attempt: () => setAttempted(true),
-    reset: () => {
-      setTouched(new Set());
-      setAttempted(false);
-    },
-  };
 }
 
 /** Register a donor by pseudonymous code; the new donor's page opens for their consent and specimens. */

@@ -1,0 +1,538 @@
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import { useSearchParams } from 'react-router-dom';
+import { api, ApiError, type Answer, type FieldError } from '../api/client';
+import { useAuth } from '../auth';
+import { Dialog } from '../components/dialog';
+import { Field, SelectField } from '../components/field';
+import { focusFirst, ServerError, useChecks } from '../components/form-checks';
+import { Empty, ErrorState, Loading, Pager } from '../components/states';
+import { useToast } from '../components/toast';
+import { Badge, PageHeader } from '../components/ui';
+import { useLoad, usePages } from '../components/use-load';
+import {
+  allRoles,
+  editBody,
+  editProblems,
+  emptyUser,
+  inRoleOrder,
+  limits,
+  newUserBody,
+  newUserProblems,
+  refusalKey,
+  type NewUserDraft,
+  type UserEditDraft,
+  type UserRole,
+} from '../lib/user-rules';
+
+type User = Answer<'/api/v1/users/{id}', 'get'>;
+type Institution = Answer<'/api/v1/institutions', 'get'>['items'][number];
+type Open = { kind: 'add' } | { kind: 'edit'; user: User } | { kind: 'toggle'; user: User };
+
+const PAGE = 50;
+/** How long the search waits after the last key before it asks the server. */
+const DEBOUNCE_MS = 300;
+
+const asApiError = (caught: unknown): ApiError => (caught instanceof ApiError ? caught : new ApiError(0, 'network', 'network', ''));
+
+/** The page's words for a refusal it knows (in the admin's language), else the server's. */
+function useRefusal() {
+  const { t } = useTranslation();
+  return {
+    field: (error: ApiError | null) => (found: FieldError) => {
+      const key = error ? refusalKey(error.type, found) : undefined;
+      return key ? t(`${key}Field`) : found.message;
+    },
+    summary: (error: ApiError | null): string | undefined => {
+      if (!error) return undefined;
+      const key = error.errors.map((found) => refusalKey(error.type, found)).find(Boolean);
+      return key ? t(key) : undefined;
+    },
+  };
+}
+
+/** The admin's user accounts: find, add, edit, disable and enable. */
+export default function UsersPage() {
+  const { t } = useTranslation();
+  const { user: me, refresh } = useAuth();
+  const [params, setParams] = useSearchParams();
+  const q = (params.get('q') ?? '').trim();
+  const [text, setText] = useState(q);
+  // The search this page last put in the address: another (back, a link) replaces what is typed.
+  const pushed = useRef(q);
+  const [open, setOpen] = useState<Open | null>(null);
+  // Users added or changed here, shown at once without reading every page again.
+  const [added, setAdded] = useState<User[]>([]);
+  const [changed, setChanged] = useState<Record<string, User>>({});
+  const [institutions] = useLoad((signal) => api.get('/api/v1/institutions', { signal }), []);
+  const { rows, cursor, status, error, more, reload } = usePages((after) => api.get('/api/v1/users', { query: { limit: PAGE, q: q || undefined, cursor: after } }), [q]);
+
+  function search(value: string) {
+    const typed = value.trim();
+    if (typed === pushed.current) return;
+    pushed.current = typed;
+    setParams(typed ? { q: typed } : {}, { replace: true });
+  }
+
+  useEffect(() => {
+    if (q === pushed.current) return;
+    pushed.current = q;
+    setText(q);
+  }, [q]);
+  useEffect(() => {
+    const timer = setTimeout(() => search(text), DEBOUNCE_MS);
+    return () => clearTimeout(timer);
+  }, [text]);
+  useEffect(() => {
+    setAdded([]);
+    setChanged({});
+  }, [q]);
+
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    search(text);
+  }
+
+  function saved(user: User) {
+    setChanged((all) => ({ ...all, [user.id]: user }));
+    if (user.id === me?.id) void refresh();
+  }
+
+  const institutionList = institutions.status === 'ok' ? institutions.data.items : [];
+  const institutionOf = new Map(institutionList.map((institution) => [institution.id, institution]));
+  const addedIds = new Set(added.map((user) => user.id));
+  const users = [...added, ...rows.filter((user) => !addedIds.has(user.id))].map((user) => changed[user.id] ?? user);
+  const addButton = (label: string) => (
+    <button type="button" className="button button-primary" onClick={() => setOpen({ kind: 'add' })}>
+      {label}
+    </button>
+  );
+
+  return (
+    <>
+      <PageHeader title={t('users.title')} lead={t('users.lead')} actions={addButton(t('users.add'))} />
+      <form className="card user-search" onSubmit={submit} role="search" aria-label={t('users.search')}>
+        <div className="user-search-row">
+          <Field label={t('users.find')} type="search" name="q" maxLength={limits.email} autoComplete="off" spellCheck={false} value={text} aria-describedby="user-search-hint" onChange={(event) => setText(event.target.value)} />
+          {text && (
+            <button type="button" className="button button-quiet" onClick={() => setText('')}>
+              {t('users.clear')}
+            </button>
+          )}
+        </div>
+        <small id="user-search-hint" className="hint">
+          {t('users.findHint')}
+        </small>
+      </form>
+
+      {status === 'loading' && <Loading />}
+      {status === 'error' && <ErrorState error={error} onRetry={reload} />}
+      {(status === 'ok' || status === 'more') && users.length === 0 && <Empty action={q ? undefined : addButton(t('users.add'))}>{q ? t('users.empty', { q }) : t('users.emptyAll')}</Empty>}
+      {users.length > 0 && status !== 'loading' && (
+        <>
+          <div className="table-wrap users-wrap">
+            <table className="table users-table">
+              <caption className="visually-hidden">{t('users.title')}</caption>
+              <thead>
+                <tr>
+                  <th scope="col">{t('users.name')}</th>
+                  <th scope="col">{t('users.email')}</th>
+                  <th scope="col">{t('users.institution')}</th>
+                  <th scope="col">{t('users.roles')}</th>
+                  <th scope="col">{t('users.status')}</th>
+                  <th scope="col">{t('users.actions')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {users.map((user) => {
+                  const institution = user.institutionId ? institutionOf.get(user.institutionId) : undefined;
+                  const self = user.id === me?.id;
+                  return (
+                    <tr key={user.id} className={user.disabled ? 'row-disabled' : undefined}>
+                      <th scope="row">
+                        {user.name}
+                        {self && (
+                          <>
+                            {' '}
+                            <Badge tone="blue">{t('users.you')}</Badge>
+                          </>
+                        )}
+                      </th>
+                      <td className="email-cell">
+                        <EmailAddress email={user.email} />
+                      </td>
+                      <td>
+                        {institution ? (
+                          <>
+                            {institution.name} <span className="muted small">{institution.code}</span>
+                          </>
+                        ) : (
+                          '—'
+                        )}
+                      </td>
+                      <td>
+                        {user.roles.length === 0 ? (
+                          <span className="muted">{t('users.noRoles')}</span>
+                        ) : (
+                          inRoleOrder(user.roles).map((role) => (
+                            <Badge key={role} tone={role === 'admin' ? 'violet' : 'gray'}>
+                              {t(`roles.${role}`)}
+                            </Badge>
+                          ))
+                        )}
+                      </td>
+                      <td>{user.disabled ? <Badge tone="red">{t('users.disabled')}</Badge> : <Badge tone="green">{t('users.enabled')}</Badge>}</td>
+                      <td>
+                        <div className="row-actions">
+                          <button type="button" className="button button-small" onClick={() => setOpen({ kind: 'edit', user })}>
+                            {t('users.edit')}
+                            <span className="visually-hidden"> {user.name}</span>
+                          </button>
+                          {self ? (
+                            <span className="muted small">{t('users.selfNote')}</span>
+                          ) : (
+                            <button type="button" className={user.disabled ? 'button button-small' : 'button button-small button-danger'} onClick={() => setOpen({ kind: 'toggle', user })}>
+                              {user.disabled ? t('users.enable') : t('users.disable')}
+                              <span className="visually-hidden"> {user.name}</span>
+                            </button>
+                          )}
+                        </div>
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+          <Pager
+            shown={t('users.shown', { count: users.length })}
+            hasMore={!!cursor}
+            loading={status === 'more'}
+            onMore={more}
+            labels={{ more: t('users.more'), loading: t('users.loadingMore'), end: t('users.end') }}
+          />
+        </>
+      )}
+
+      {open?.kind === 'add' && (
+        <AddUserDialog
+          institutions={institutionList}
+          onClose={() => setOpen(null)}
+          onAdded={(user) => {
+            setAdded((all) => [user, ...all]);
+            setOpen(null);
+          }}
+        />
+      )}
+      {open?.kind === 'edit' && (
+        <EditUserDialog
+          user={open.user}
+          self={open.user.id === me?.id}
+          institutions={institutionList}
+          onClose={() => setOpen(null)}
+          onSaved={(user) => {
+            saved(user);
+            setOpen(null);
+          }}
+        />
+      )}
+      {open?.kind === 'toggle' && (
+        <ToggleDialog
+          user={open.user}
+          onClose={() => setOpen(null)}
+          onDone={(user) => {
+            saved(user);
+            setOpen(null);
+          }}
+        />
+      )}
+    </>
+  );
+}
+
+/** An e-mail address that wraps before its @ rather than inside a word. */
+function EmailAddress({ email }: { email: string }) {
+  const at = email.lastIndexOf('@');
+  if (at <= 0) return <>{email}</>;
+  return (
+    <>
+      {email.slice(0, at)}
+      <wbr />
+      {email.slice(at)}
+    </>
+  );
+}
+
+function InstitutionSelect({ institutions, value, onChange, error }: { institutions: Institution[]; value: string; onChange(value: string): void; error?: string | undefined }) {
+  const { t } = useTranslation();
+  return (
+    <SelectField label={t('users.institution')} value={value} onChange={onChange} error={error}>
+      <option value="">{t('users.choose')}</option>
+      {institutions.map((institution) => (
+        <option key={institution.id} value={institution.id}>
+          {institution.code} · {institution.name}
+        </option>
+      ))}
+    </SelectField>
+  );
+}
+
+/** The six roles as checkboxes, each with what it lets a user do. */
+function RoleChecks({ value, onChange, error, note }: { value: UserRole[]; onChange(roles: UserRole[]): void; error?: string | undefined; note?: string | undefined }) {
+  const { t } = useTranslation();
+  const id = useId();
+  const described = [`${id}-hint`, note ? `${id}-note` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
+  return (
+    <fieldset data-field="roles" aria-describedby={described} aria-invalid={error ? true : undefined}>
+      <legend>{t('users.rolesLegend')}</legend>
+      <small id={`${id}-hint`} className="hint">
+        {t('users.rolesHint')}
+      </small>
+      <div className="role-list">
+        {allRoles.map((role) => (
+          <div className="role-option" key={role}>
+            <input
+              id={`${id}-${role}`}
+              type="checkbox"
+              checked={value.includes(role)}
+              aria-describedby={`${id}-${role}-help`}
+              onChange={(event) => onChange(event.target.checked ? inRoleOrder([...value, role]) : value.filter((r) => r !== role))}
+            />
+            <label htmlFor={`${id}-${role}`}>{t(`roles.${role}`)}</label>
+            <small id={`${id}-${role}-help`}>{t(`users.roleHelp.${role}`)}</small>
+          </div>
+        ))}
+      </div>
+      {note && (
+        <p id={`${id}-note`} className="notice-inline small">
+          {note}
+        </p>
+      )}
+      {error && (
+        <p id={`${id}-error`} className="field-error">
+          {error}
+        </p>
+      )}
+    </fieldset>
+  );
+}
+
+function AddUserDialog({ institutions, onClose, onAdded }: { institutions: Institution[]; onClose(): void; onAdded(user: User): void }) {
+  const { t } = useTranslation();
+  const toast = useToast();
+  const refusal = useRefusal();
+  const form = useRef<HTMLFormElement>(null);
+  const [draft, setDraft] = useState<NewUserDraft>(emptyUser);
+  const [serverError, setServerError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const problems = newUserProblems(draft);
+  const { errorFor, touch, edit, attempt } = useChecks(problems, serverError, refusal.field(serverError));
+  const change = (field: keyof NewUserDraft, patch: Partial<NewUserDraft>) => {
+    setDraft((current) => ({ ...current, ...patch }));
+    edit(field);
+  };
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    attempt();
+    setServerError(null);
+    if (Object.keys(problems).length > 0) {
+      focusFirst(form.current, problems);
+      return;
+    }
+    setBusy(true);
+    try {
+      const user = await api.post('/api/v1/users', { body: newUserBody(draft) });
+      toast(t('users.added', { name: user.name }));
+      onAdded(user);
+    } catch (caught) {
+      const error = asApiError(caught);
+      setServerError(error);
+      setBusy(false);
+      const field = error.errors[0]?.field;
+      if (field) form.current?.querySelector<HTMLElement>(`[data-field="${field}"] input, [data-field="${field}"] select`)?.focus();
+    }
+  }
+
+  return (
+    <Dialog title={t('users.addTitle')} onClose={onClose} wide>
+      <form ref={form} className="dialog-body user-dialog" onSubmit={(event) => void submit(event)} noValidate>
+        <p className="muted">{t('users.addLead')}</p>
+        <ServerError error={serverError} message={refusal.summary(serverError)} />
+        <div className="form-grid">
+          <div data-field="email">
+            <Field
+              label={t('users.email')}
+              type="email"
+              required
+              maxLength={limits.email}
+              autoComplete="off"
+              spellCheck={false}
+              value={draft.email}
+              placeholder="name@example.org"
+              onChange={(event) => change('email', { email: event.target.value })}
+              onBlur={() => touch('email')}
+              error={errorFor('email')}
+            />
+          </div>
+          <div data-field="name">
+            <Field label={t('users.name')} required maxLength={limits.name} autoComplete="off" value={draft.name} onChange={(event) => change('name', { name: event.target.value })} onBlur={() => touch('name')} error={errorFor('name')} />
+          </div>
+          <div data-field="institutionId">
+            <InstitutionSelect institutions={institutions} value={draft.institutionId} onChange={(value) => change('institutionId', { institutionId: value })} error={errorFor('institutionId')} />
+          </div>
+          <div data-field="password">
+            <Field
+              label={t('users.password')}
+              type="password"
+              required
+              maxLength={limits.passwordMax}
+              autoComplete="new-password"
+              value={draft.password}
+              hint={t('users.passwordHint', { min: limits.passwordMin })}
+              onChange={(event) => change('password', { password: event.target.value })}
+              onBlur={() => touch('password')}
+              error={errorFor('password')}
+            />
+          </div>
+        </div>
+        <RoleChecks value={draft.roles} onChange={(roles) => change('roles', { roles })} error={errorFor('roles')} />
+        <div className="dialog-actions">
+          <button type="button" className="button" onClick={onClose}>
+            {t('common.cancel')}
+          </button>
+          <button type="submit" className="button button-primary" disabled={busy}>
+            {busy ? t('users.adding') : t('users.addSubmit')}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+function EditUserDialog({ user, self, institutions, onClose, onSaved }: { user: User; self: boolean; institutions: Institution[]; onClose(): void; onSaved(user: User): void }) {
+  const { t } = useTranslation();
+  const toast = useToast();
+  const refusal = useRefusal();
+  const form = useRef<HTMLFormElement>(null);
+  const [draft, setDraft] = useState<UserEditDraft>(() => ({ name: user.name, institutionId: user.institutionId ?? '', roles: inRoleOrder(user.roles) }));
+  const [serverError, setServerError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const problems = editProblems(draft);
+  const { errorFor, touch, edit, attempt } = useChecks(problems, serverError, refusal.field(serverError));
+  const change = (field: keyof UserEditDraft, patch: Partial<UserEditDraft>) => {
+    setDraft((current) => ({ ...current, ...patch }));
+    edit(field);
+  };
+  const losesAdmin = self && user.roles.includes('admin') && !draft.roles.includes('admin');
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    attempt();
+    setServerError(null);
+    if (Object.keys(problems).length > 0) {
+      focusFirst(form.current, problems);
+      return;
+    }
+    const body = editBody(user, draft);
+    if (Object.keys(body).length === 0) {
+      toast(t('users.unchanged'), 'info');
+      onClose();
+      return;
+    }
+    setBusy(true);
+    try {
+      const updated = await api.patch('/api/v1/users/{id}', { path: { id: user.id }, body });
+      toast(t('users.saved', { name: updated.name }));
+      onSaved(updated);
+    } catch (caught) {
+      setServerError(asApiError(caught));
+      setBusy(false);
+    }
+  }
+
+  return (
+    <Dialog title={t('users.editTitle', { name: user.name })} onClose={onClose} wide>
+      <form ref={form} className="dialog-body user-dialog" onSubmit={(event) => void submit(event)} noValidate>
+        <p className="muted">{t('users.editLead', { email: user.email })}</p>
+        <ServerError error={serverError} message={refusal.summary(serverError)} />
+        <div className="form-grid">
+          <div data-field="name">
+            <Field label={t('users.name')} required maxLength={limits.name} autoComplete="off" value={draft.name} onChange={(event) => change('name', { name: event.target.value })} onBlur={() => touch('name')} error={errorFor('name')} />
+          </div>
+          <div data-field="institutionId">
+            <InstitutionSelect institutions={institutions} value={draft.institutionId} onChange={(value) => change('institutionId', { institutionId: value })} error={errorFor('institutionId')} />
+          </div>
+        </div>
+        <RoleChecks value={draft.roles} onChange={(roles) => change('roles', { roles })} error={errorFor('roles')} note={losesAdmin ? t('users.selfAdminNote') : undefined} />
+        <div className="dialog-actions">
+          <button type="button" className="button" onClick={onClose}>
+            {t('common.cancel')}
+          </button>
+          <button type="submit" className="button button-primary" disabled={busy}>
+            {busy ? t('users.saving') : t('common.save')}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+/** Disable (every session and API token revoked) or enable an account, after saying what happens. */
+function ToggleDialog({ user, onClose, onDone }: { user: User; onClose(): void; onDone(user: User): void }) {
+  const { t } = useTranslation();
+  const toast = useToast();
+  const refusal = useRefusal();
+  const [error, setError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const disabling = !user.disabled;
+  const who = { name: user.name, email: user.email };
+
+  async function confirm(event: FormEvent) {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const updated = await api.patch('/api/v1/users/{id}', { path: { id: user.id }, body: { disabled: disabling } });
+      toast(t(disabling ? 'users.disabledDone' : 'users.enabledDone', { name: updated.name }));
+      onDone(updated);
+    } catch (caught) {
+      setError(asApiError(caught));
+      setBusy(false);
+    }
+  }
+
+  const refused = error && (error.status === 0 ? t('state.network') : (refusal.summary(error) ?? (error.detail || error.title)));
+  return (
+    <Dialog title={t(disabling ? 'users.disableTitle' : 'users.enableTitle', who)} onClose={onClose}>
+      <form className="dialog-body user-dialog" onSubmit={(event) => void confirm(event)}>
+        {disabling ? (
+          <>
+            <p>{t('users.disableLead', who)}</p>
+            <ul>
+              <li>{t('users.disableSignOut')}</li>
+              <li>{t('users.disableTokens')}</li>
+              <li>{t('users.disableNoSignIn')}</li>
+            </ul>
+            <p className="muted">{t('users.disableKeeps')}</p>
+          </>
+        ) : (
+          <p>{t('users.enableLead', who)}</p>
+        )}
+        {refused && (
+          <div className="form-error" role="alert">
+            {refused}
+          </div>
+        )}
+        <div className="dialog-actions">
+          <button type="button" className="button" onClick={onClose}>
+            {t('common.cancel')}
+          </button>
+          <button type="submit" className={disabling ? 'button button-danger' : 'button button-primary'} disabled={busy}>
+            {disabling ? (busy ? t('users.disabling') : t('users.disableConfirm')) : busy ? t('users.enabling') : t('users.enableConfirm')}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
