@@ -43,15 +43,18 @@ export const identityRepository = {
       .executeTakeFirst() as Promise<(UserRow & { password_hash: string | null }) | undefined>;
   },
 
-  listUsers(db: Executor, options: { limit: number; after?: string | undefined; q?: string | undefined }): Promise<UserRow[]> {
-    let query = db.selectFrom('users').select(userColumns).orderBy('id').limit(options.limit);
-    if (options.after) query = query.where('id', '>', options.after);
+  /** Users by name (any case), then id; `after` is the previous page's last (lower-cased name, id). */
+  listUsers(db: Executor, options: { limit: number; after?: { name: string; id: string } | undefined; q?: string | undefined }): Promise<Array<UserRow & { sort_name: string }>> {
+    // The sort key comes from the database: its lower() and JavaScript's toLowerCase() differ outside ASCII.
+    let query = db.selectFrom('users').select([...userColumns, sql<string>`lower(name)`.as('sort_name')]).orderBy(sql`lower(name)`).orderBy('id').limit(options.limit);
+    const after = options.after;
+    if (after) query = query.where(sql<boolean>`(lower(name), id) > (${after.name}, ${after.id}::uuid)`);
     if (options.q) {
       // A plain substring of the e-mail or the name: LIKE's wildcards in what was typed match themselves.
       const pattern = `%${options.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
       query = query.where((eb) => eb.or([eb('email', 'ilike', pattern), eb('name', 'ilike', pattern)]));
     }
-    return query.execute() as Promise<UserRow[]>;
+    return query.execute() as Promise<Array<UserRow & { sort_name: string }>>;
   },
 
   /** The user's row, locked until the transaction ends. */

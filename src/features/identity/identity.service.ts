@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import { systemActor, type Actor } from '../../core/actor.js';
+import { cursor } from '../../core/cursor.js';
 import { DomainError, invalid, notFound } from '../../core/errors.js';
 import { authorize } from '../../core/policy.js';
 import type { Role } from '../../core/roles.js';
@@ -127,11 +128,24 @@ export function createIdentityService(db: DB, options: IdentityOptions = {}) {
 
     async listUsers(actor: Actor | null, options: { limit: number; cursor?: string | undefined; q?: string | undefined }): Promise<{ items: User[]; nextCursor: string | null }> {
       authorize(actor, 'user.list');
-      // The cursor is the last user id of the previous page; anything else would reach the database as a bad uuid.
-      if (options.cursor !== undefined && !UUID.test(options.cursor)) throw invalid('cursor', 'is not a cursor from a previous page');
-      const rows = await identityRepository.listUsers(db, { limit: options.limit + 1, after: options.cursor, q: options.q });
-      const items = rows.slice(0, options.limit).map(toUser);
-      return { items, nextCursor: rows.length > options.limit ? items.at(-1)!.id : null };
+      let after: { name: string; id: string } | undefined;
+      if (options.cursor !== undefined) {
+        // JSON inside, since a name may hold any character, a line break included.
+        let key: unknown;
+        try {
+          key = JSON.parse(cursor.decode(options.cursor, 1)[0]!);
+        } catch {
+          key = null;
+        }
+        if (!Array.isArray(key) || key.length !== 2 || typeof key[0] !== 'string' || typeof key[1] !== 'string' || !UUID.test(key[1])) {
+          throw invalid('cursor', 'is not a cursor this list gave out');
+        }
+        after = { name: key[0], id: key[1] };
+      }
+      const rows = await identityRepository.listUsers(db, { limit: options.limit + 1, after, q: options.q });
+      const page = rows.slice(0, options.limit);
+      const last = page.at(-1);
+      return { items: page.map(toUser), nextCursor: rows.length > options.limit && last ? cursor.encode(JSON.stringify([last.sort_name, last.id])) : null };
     },
 
     /**

@@ -128,6 +128,29 @@ describe(`user administration on ${engine}`, () => {
     expect(underscore.items).toEqual([]);
   });
 
+  it('lists users by name, any case, page after page with nothing skipped or repeated, whatever the names hold', async () => {
+    const tag = unique('pg');
+    const names = [`${tag} beta`, `${tag} Alpha`, `${tag} gamma\nsecond line`, `${tag} 张三`, `${tag} alpha`];
+    for (const name of names) {
+      const who = await signIn(server.app, server.context, ['applicant']);
+      await patch(admin, who.user.id, { name });
+    }
+    const whole = ((await inject({ method: 'GET', url: `/api/v1/users?q=${tag}&limit=500`, headers: admin.headers })).json() as { items: UserView[] }).items;
+    expect(whole.map((u) => u.name.slice(tag.length + 1).toLowerCase())).toEqual(['alpha', 'alpha', 'beta', 'gamma\nsecond line', '张三']);
+    const paged: UserView[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = (await inject({ method: 'GET', url: `/api/v1/users?q=${tag}&limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, headers: admin.headers })).json() as { items: UserView[]; nextCursor: string | null };
+      expect(page.items.length).toBeLessThanOrEqual(2);
+      paged.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(paged.map((u) => u.id)).toEqual(whole.map((u) => u.id));
+    for (const bad of ['nope', Buffer.from('["x","not-a-uuid"]').toString('base64url'), Buffer.from('{}').toString('base64url')]) {
+      expect(problem(await inject({ method: 'GET', url: `/api/v1/users?cursor=${bad}`, headers: admin.headers }), 400, 'validation-failed').errors[0]?.field).toBe('cursor');
+    }
+  });
+
   it('refuses bad changes with the field named, and changes nothing', async () => {
     const user = await signIn(server.app, server.context, ['reviewer']);
     const cases: Array<[unknown, string]> = [
