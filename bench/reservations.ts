@@ -130,6 +130,23 @@ function driveHttp(urls: string[], headers: Record<string, string>, body: string
   });
 }
 
+/**
+ * The ledger's rows of one reservation as the server writes them (sample $1, quantity $2,
+ * reservation id $3, actor $4, movement id $5): the conditional update, the reservation, the
+ * 'reserve' movement. The direct run adds the audit head; the floor runs it alone.
+ */
+const ledgerRows = `with s as (
+  update samples set reserved = reserved + $2::bigint, state = case when state = 'available' then 'reserved' else state end, updated_at = now()
+  where id = $1 and quantity - reserved >= $2::bigint and not consent_withdrawn and state in ('available', 'reserved')
+  returning id, root_id, quantity, reserved, state
+), r as (
+  insert into reservations (id, sample_id, quantity, application_id, note, created_by)
+  select $3::uuid, s.id, $2::bigint, null, null, $4::uuid from s returning created_at
+), m as (
+  insert into movements (id, sample_id, root_id, kind, delta, reserved_delta, quantity_after, reserved_after, state_after, reservation_id, reason, actor_id, request_id)
+  select $5::uuid, s.id, s.root_id, 'reserve', 0, $2::bigint, s.quantity, s.reserved, s.state, $3::uuid, null, $4::uuid, null from s
+)`;
+
 async function main(): Promise<void> {
   const database = await createPostgresDatabase('sb_bench_reserve');
   // The server gets as many connections as the baseline has clients.
@@ -174,17 +191,7 @@ async function main(): Promise<void> {
       try {
         await client.query('begin');
         const updated = await client.query(
-          `with s as (
-             update samples set reserved = reserved + $2::bigint, state = case when state = 'available' then 'reserved' else state end, updated_at = now()
-             where id = $1 and quantity - reserved >= $2::bigint and not consent_withdrawn and state in ('available', 'reserved')
-             returning id, root_id, quantity, reserved, state
-           ), r as (
-             insert into reservations (id, sample_id, quantity, application_id, note, created_by)
-             select $3::uuid, s.id, $2::bigint, null, null, $4::uuid from s returning created_at
-           ), m as (
-             insert into movements (id, sample_id, root_id, kind, delta, reserved_delta, quantity_after, reserved_after, state_after, reservation_id, reason, actor_id, request_id)
-             select $5::uuid, s.id, s.root_id, 'reserve', 0, $2::bigint, s.quantity, s.reserved, s.state, $3::uuid, null, $4::uuid, null from s
-           ), h as (
+          `${ledgerRows}, h as (
              select seq, head_hash from audit_streams where stream = (select 'sample:' || s.root_id::text from s) for update
            )
            select s.quantity, s.reserved, s.state, r.created_at, h.seq, h.head_hash from s cross join r left join h on true`,
@@ -232,17 +239,7 @@ async function main(): Promise<void> {
     const floorRound = () => drive(async (i) => {
       const reservationId = crypto.randomUUID();
       const result = await direct[i]!.query(
-        `with s as (
-           update samples set reserved = reserved + $2::bigint, state = case when state = 'available' then 'reserved' else state end, updated_at = now()
-           where id = $1 and quantity - reserved >= $2::bigint and not consent_withdrawn and state in ('available', 'reserved')
-           returning id, root_id, quantity, reserved, state
-         ), r as (
-           insert into reservations (id, sample_id, quantity, application_id, note, created_by)
-           select $3::uuid, s.id, $2::bigint, null, null, $4::uuid from s returning created_at
-         ), m as (
-           insert into movements (id, sample_id, root_id, kind, delta, reserved_delta, quantity_after, reserved_after, state_after, reservation_id, reason, actor_id, request_id)
-           select $5::uuid, s.id, s.root_id, 'reserve', 0, $2::bigint, s.quantity, s.reserved, s.state, $3::uuid, null, $4::uuid, null from s
-         )
+        `${ledgerRows}
          select s.reserved, r.created_at from s cross join r`,
         [floorSamples[i % sampleCount]!, '1', reservationId, user.id, crypto.randomUUID()],
       ).catch(() => ({ rows: [] }));
@@ -279,7 +276,7 @@ async function main(): Promise<void> {
     console.log('| run | reservations/s | p50 | p99 | failed |');
     console.log('| --- | ---: | ---: | ---: | ---: |');
     console.log(line('HTTP API (POST /samples/{id}/reservations)', http));
-    console.log(line('same SQL transaction, 32 direct pg clients', raw));
+    console.log(line(`same SQL transaction, ${clients} direct pg clients`, raw));
     console.log(line('floor: ledger rows only, one autocommit statement, no audit (not a baseline)', floor));
     console.log('');
     const ratio = rate(http) / rate(raw);
