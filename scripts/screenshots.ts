@@ -130,6 +130,22 @@ async function main(): Promise<void> {
       },
     },
     {
+      name: 'institution-add',
+      as: admin,
+      path: '/users',
+      ready: idle,
+      viewportOnly: true,
+      then: async (page) => {
+        await page.locator('.page-actions .button:not(.button-primary)').click();
+        // code, name, parent body
+        const dialog = page.locator('dialog');
+        await dialog.locator('input').nth(0).fill('NAOC');
+        await dialog.locator('input').nth(1).fill('National Astronomical Observatories');
+        await dialog.locator('input').nth(2).fill('Chinese Academy of Sciences');
+        await dialog.locator('input').nth(2).blur();
+      },
+    },
+    {
       name: 'user-disable',
       as: admin,
       path: '/users',

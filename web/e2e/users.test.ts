@@ -7,7 +7,11 @@
  * disables them behind a dialog that says they are signed out everywhere
  * and lose their API tokens (and they can no longer sign in, nor use the
  * token they held), enables them again, and is refused taking the admin
- * role from themselves, the last enabled admin. The page reads in Chinese;
+ * role from themselves, the last enabled admin. The admin registers an
+ * institution (a taken code refused on its field), adds a user in it at once,
+ * and sets a new password for that user, who lost theirs: the old password
+ * and their API token stop working, the new password signs in; their own
+ * row offers no new password (the Account page does). The page reads in Chinese;
  * a curator has no Users link and gets "not allowed" at /users. axe-core
  * runs on the page, each dialog and the Chinese page.
  */
@@ -93,13 +97,16 @@ describe('the Users page', () => {
     await mine.getByText('you', { exact: true }).waitFor();
     await mine.getByText('You cannot disable yourself').waitFor();
     await expect(mine.getByRole('button', { name: /^Disable/ }).count()).resolves.toBe(0);
+    // Nor a new password: their own changes on the Account page, with the current one.
+    await expect(mine.getByRole('button', { name: /^New password/ }).count()).resolves.toBe(0);
+    await expect(mine.getByRole('link', { name: 'Your password: on the Account page' }).getAttribute('href')).resolves.toBe('/account');
 
     // The search box asks the server as the admin types (part of a name, any case; part of an e-mail).
     const search = page.getByRole('search', { name: 'Find users' }).getByLabel('Name or e-mail contains');
     await search.fill('zhou q');
     await page.getByText('1 user shown').waitFor();
     const zhou = rowOf('Zhou Qing');
-    await expect(zhou.getByRole('cell').allTextContents()).resolves.toEqual(['q.zhou@lab.example.org', '—', 'reviewercommittee chair', 'enabled', 'Edit Zhou QingDisable Zhou Qing']);
+    await expect(zhou.getByRole('cell').allTextContents()).resolves.toEqual(['q.zhou@lab.example.org', '—', 'reviewercommittee chair', 'enabled', 'Edit Zhou QingNew password Zhou QingDisable Zhou Qing']);
     expect(new URL(page.url()).searchParams.get('q')).toBe('zhou q');
     await search.fill('MA.LIN@');
     await page.getByText('1 user shown').waitFor();
@@ -149,7 +156,7 @@ describe('the Users page', () => {
     // The new user heads the list, with the institution's name and the translated roles.
     const wu = rowOf('Wu Fang');
     await expect(table.getByRole('row').nth(1).getByRole('rowheader').textContent()).resolves.toBe('Wu Fang');
-    await expect(wu.getByRole('cell').allTextContents()).resolves.toEqual([newEmail, `${institution.name} IGGCAS`, 'curatorreviewer', 'enabled', 'Edit Wu FangDisable Wu Fang']);
+    await expect(wu.getByRole('cell').allTextContents()).resolves.toEqual([newEmail, `${institution.name} IGGCAS`, 'curatorreviewer', 'enabled', 'Edit Wu FangNew password Wu FangDisable Wu Fang']);
     const created = await userByEmail(newEmail);
     expect(created).toMatchObject({ name: 'Wu Fang', institutionId: institution.id, roles: ['curator', 'reviewer'], disabled: false });
 
@@ -225,6 +232,112 @@ describe('the Users page', () => {
     await page.context().close();
   });
 
+  it('lets the admin register an institution, add a user in it, and set a new password for a user who lost theirs', async () => {
+    const page = await openPage(browser);
+    await signInWithKeyboard(page, app.baseUrl, admin);
+    await page.goto(`${app.baseUrl}/users`);
+    await page.getByRole('heading', { name: 'Users', level: 1 }).waitFor();
+    await page.getByText('50 users shown').waitFor();
+    const table = page.getByRole('table', { name: 'Users' });
+    const rowOf = (name: string) => table.getByRole('row').filter({ has: page.getByRole('rowheader', { name: new RegExp(`^${name}`) }) });
+    const focusedLabel = () => page.evaluate(() => (document.activeElement as HTMLInputElement | null)?.labels?.[0]?.textContent);
+
+    // Register an institution: the dialog checks as the admin types, and opens with the focus in the code.
+    await page.getByRole('button', { name: 'Add institution' }).click();
+    const register = page.getByRole('dialog', { name: 'Register an institution' });
+    await register.waitFor();
+    await expect(focusedLabel()).resolves.toBe('Code');
+    await expectAccessible(page, 'register institution dialog');
+    const code = register.getByLabel('Code');
+    await page.keyboard.type('IGS NRR');
+    await page.keyboard.press('Tab');
+    await register.getByText('No spaces: letters, digits, dot, dash or underscore only').waitFor();
+    await expect(code.getAttribute('aria-invalid')).resolves.toBe('true');
+    await register.getByRole('button', { name: 'Register institution' }).click();
+    await register.getByText('Enter the institution’s name').waitFor();
+    await expect(focusedLabel()).resolves.toBe('Code');
+    await expectAccessible(page, 'register institution dialog with errors');
+
+    // A code already registered: the server's refusal lands on the code field.
+    await code.fill(institution.code);
+    await expect(code.getAttribute('aria-invalid')).resolves.toBeNull();
+    const instituteName = 'Institute of Geographic Sciences and Natural Resources Research';
+    await register.getByLabel('Name').fill(instituteName);
+    await register.getByLabel('Parent body (optional)').fill('中国科学院');
+    await register.getByRole('button', { name: 'Register institution' }).click();
+    await register.getByRole('alert').filter({ hasText: 'An institution with this code already exists: choose another code' }).waitFor();
+    await register.locator('[data-field="code"] .field-error').filter({ hasText: 'Already used by another institution' }).waitFor();
+    await expect(code.getAttribute('aria-invalid')).resolves.toBe('true');
+    await expect(focusedLabel()).resolves.toBe('Code');
+    await expectAccessible(page, 'register institution dialog, code taken');
+    await code.fill('IGSNRR');
+    await expect(code.getAttribute('aria-invalid')).resolves.toBeNull();
+    await register.getByRole('button', { name: 'Register institution' }).click();
+    await register.waitFor({ state: 'detached' });
+    await page.locator('.toasts').getByText(`Institution IGSNRR · ${instituteName} registered`).waitFor();
+    const institutions = await ok(call<{ items: Array<{ id: string; code: string; name: string; parentBody: string | null }> }>(app, admin, 'GET', '/institutions'));
+    const igsnrr = institutions.items.find((found) => found.code === 'IGSNRR');
+    expect(igsnrr).toMatchObject({ name: instituteName, parentBody: '中国科学院' });
+
+    // At once a choice in the Edit dialog, and a user is added in it without reloading the page.
+    await rowOf('Admin Gao').getByRole('button', { name: 'Edit Admin Gao' }).click();
+    const edit = page.getByRole('dialog', { name: 'Edit Admin Gao' });
+    await expect(edit.getByLabel('Institution').locator('option', { hasText: `IGSNRR · ${instituteName}` }).count()).resolves.toBe(1);
+    await edit.getByRole('button', { name: 'Cancel' }).click();
+    await edit.waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: 'Add user' }).click();
+    const add = page.getByRole('dialog', { name: 'Add a user' });
+    const heEmail = 'he.jing@igsnrr.example.cn';
+    await add.getByLabel('E-mail').fill(heEmail);
+    await add.getByLabel('Name').fill('He Jing');
+    await add.getByLabel('Institution').selectOption({ label: `IGSNRR · ${instituteName}` });
+    await add.getByLabel('Initial password').fill(NEW_PASSWORD);
+    await add.getByRole('group', { name: 'Roles' }).getByLabel('applicant (PI)', { exact: true }).check();
+    await add.getByRole('button', { name: 'Add user' }).click();
+    await add.waitFor({ state: 'detached' });
+    await page.locator('.toasts').getByText('He Jing added').waitFor();
+    const he = rowOf('He Jing');
+    await expect(he.getByRole('cell').nth(1).textContent()).resolves.toBe(`${instituteName} IGSNRR`);
+    expect(await userByEmail(heEmail)).toMatchObject({ name: 'He Jing', institutionId: igsnrr!.id, roles: ['applicant'] });
+
+    // He Jing signs in and holds an API token, then loses the password: the admin sets a new one.
+    const before = await login(heEmail, NEW_PASSWORD);
+    expect(before.status).toBe(200);
+    const token = before.token!;
+    const me = async () => (await fetch(`${app.baseUrl}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } })).status;
+    expect(await me()).toBe(200);
+    await he.getByRole('button', { name: 'New password He Jing' }).click();
+    const reset = page.getByRole('dialog', { name: 'New password for He Jing' });
+    await reset.waitFor();
+    await expect(reset.textContent()).resolves.toMatch(/signed out everywhere at once.*lose every API token.*Hand the password over securely/s);
+    await expect(focusedLabel()).resolves.toBe('New password');
+    await expectAccessible(page, 'new password dialog');
+    const password = reset.getByLabel('New password', { exact: true });
+    const again = reset.getByLabel('Type it again');
+    await page.keyboard.type('short');
+    await page.keyboard.press('Tab');
+    await reset.getByText('Too short: 5 characters, at least 8 needed').waitFor();
+    await page.keyboard.type('something-else');
+    await page.keyboard.press('Tab');
+    await reset.getByText('Not the same as the new password above').waitFor();
+    await expect(again.getAttribute('aria-invalid')).resolves.toBe('true');
+    await expectAccessible(page, 'new password dialog with errors');
+    const lostAndFound = 'a-fresh-password-9';
+    await password.fill(lostAndFound);
+    await expect(password.getAttribute('aria-invalid')).resolves.toBeNull();
+    await again.fill(`${lostAndFound}x`);
+    await reset.getByText('Not the same as the new password above').waitFor();
+    await again.fill(lostAndFound);
+    await expect(again.getAttribute('aria-invalid')).resolves.toBeNull();
+    await reset.getByRole('button', { name: 'Set new password' }).click();
+    await reset.waitFor({ state: 'detached' });
+    await page.locator('.toasts').getByText('New password set for He Jing: signed out everywhere and API tokens revoked').waitFor();
+    expect((await login(heEmail, NEW_PASSWORD)).status).toBe(401);
+    expect((await login(heEmail, lostAndFound)).status).toBe(200);
+    expect(await me()).toBe(401);
+    await page.context().close();
+  });
+
   it('reads in Chinese', async () => {
     const page = await openPage(browser);
     await signInWithKeyboard(page, app.baseUrl, admin);
@@ -236,7 +349,7 @@ describe('the Users page', () => {
     const table = page.getByRole('table', { name: '用户' });
     await expect(table.getByRole('columnheader').allTextContents()).resolves.toEqual(['姓名', '电子邮箱', '科研机构', '角色', '状态', '操作']);
     const zhou = table.getByRole('row').filter({ hasText: 'Zhou Qing' });
-    await expect(zhou.getByRole('cell').allTextContents()).resolves.toEqual(['q.zhou@lab.example.org', '—', '评审专家专家委员会主任', '已启用', '编辑 Zhou Qing停用 Zhou Qing']);
+    await expect(zhou.getByRole('cell').allTextContents()).resolves.toEqual(['q.zhou@lab.example.org', '—', '评审专家专家委员会主任', '已启用', '编辑 Zhou Qing重设密码 Zhou Qing停用 Zhou Qing']);
     await page.getByText('显示 1 个用户').waitFor();
     await expect(page.getByRole('search', { name: '查找用户' }).getByLabel('姓名或电子邮箱包含').inputValue()).resolves.toBe('zhou');
     await expectAccessible(page, 'users page in Chinese');
@@ -247,6 +360,29 @@ describe('the Users page', () => {
     await expectAccessible(page, 'disable dialog in Chinese');
     await disable.getByRole('button', { name: '取消' }).click();
     await disable.waitFor({ state: 'detached' });
+
+    await zhou.getByRole('button', { name: '重设密码 Zhou Qing' }).click();
+    const reset = page.getByRole('dialog', { name: '为 Zhou Qing 重设密码' });
+    await expect(reset.textContent()).resolves.toMatch(/立即在所有地方退出登录.*失去全部 API 令牌.*请通过安全渠道告知新密码/s);
+    await reset.getByLabel('新密码', { exact: true }).fill('12345678');
+    await reset.getByLabel('再次输入新密码').fill('12345679');
+    await reset.getByLabel('再次输入新密码').blur();
+    await reset.getByText('与上面的新密码不一致').waitFor();
+    await expectAccessible(page, 'new password dialog in Chinese');
+    await reset.getByRole('button', { name: '取消' }).click();
+    await reset.waitFor({ state: 'detached' });
+
+    await page.getByRole('button', { name: '添加科研机构' }).click();
+    const register = page.getByRole('dialog', { name: '登记科研机构' });
+    await register.getByLabel('代码').fill(institution.code);
+    await register.getByLabel('名称').fill('地质与地球物理研究所');
+    await register.getByLabel('上级单位（选填）').fill('中国科学院');
+    await register.getByRole('button', { name: '登记科研机构' }).click();
+    await register.getByRole('alert').filter({ hasText: '已有科研机构使用此代码：请换一个代码' }).waitFor();
+    await register.locator('[data-field="code"] .field-error').filter({ hasText: '已被其他科研机构使用' }).waitFor();
+    await expectAccessible(page, 'register institution dialog in Chinese');
+    await page.keyboard.press('Escape');
+    await register.waitFor({ state: 'detached' });
 
     await page.getByRole('button', { name: '添加用户' }).click();
     const add = page.getByRole('dialog', { name: '添加用户' });

@@ -1,6 +1,6 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useSearchParams } from 'react-router-dom';
+import { Link, useSearchParams } from 'react-router-dom';
 import { api, ApiError, type Answer, type FieldError } from '../api/client';
 import { useAuth } from '../auth';
 import { Dialog } from '../components/dialog';
@@ -16,18 +16,23 @@ import {
   editProblems,
   emptyUser,
   inRoleOrder,
+  institutionBody,
+  institutionProblems,
   limits,
   newUserBody,
   newUserProblems,
+  passwordResetProblems,
   refusalKey,
+  type InstitutionDraft,
   type NewUserDraft,
+  type PasswordDraft,
   type UserEditDraft,
   type UserRole,
 } from '../lib/user-rules';
 
 type User = Answer<'/api/v1/users/{id}', 'get'>;
 type Institution = Answer<'/api/v1/institutions', 'get'>['items'][number];
-type Open = { kind: 'add' } | { kind: 'edit'; user: User } | { kind: 'toggle'; user: User };
+type Open = { kind: 'add' } | { kind: 'institution' } | { kind: 'edit'; user: User } | { kind: 'password'; user: User } | { kind: 'toggle'; user: User };
 
 const PAGE = 50;
 /** How long the search waits after the last key before it asks the server. */
@@ -51,7 +56,13 @@ function useRefusal() {
   };
 }
 
-/** The admin's user accounts: find, add, edit, disable and enable. */
+/** The first field the server named, focused after it refused a submission. */
+function focusRefused(form: HTMLFormElement | null, error: ApiError): void {
+  const field = error.errors[0]?.field;
+  if (field) form?.querySelector<HTMLElement>(`[data-field="${field}"] input, [data-field="${field}"] select`)?.focus();
+}
+
+/** The admin's user accounts: find, add, edit, set a new password, disable and enable; and register an institution. */
 export default function UsersPage() {
   const { t } = useTranslation();
   const { user: me, refresh } = useAuth();
@@ -65,6 +76,8 @@ export default function UsersPage() {
   const [added, setAdded] = useState<User[]>([]);
   const [changed, setChanged] = useState<Record<string, User>>({});
   const [institutions] = useLoad((signal) => api.get('/api/v1/institutions', { signal }), []);
+  // Institutions registered here, offered at once without asking the server for the list again.
+  const [registered, setRegistered] = useState<Institution[]>([]);
   const { rows, cursor, status, error, more, reload } = usePages((after) => api.get('/api/v1/users', { query: { limit: PAGE, q: q || undefined, cursor: after } }), [q]);
 
   function search(value: string) {
@@ -98,7 +111,8 @@ export default function UsersPage() {
     if (user.id === me?.id) void refresh();
   }
 
-  const institutionList = institutions.status === 'ok' ? institutions.data.items : [];
+  const loadedIds = new Set(institutions.status === 'ok' ? institutions.data.items.map((institution) => institution.id) : []);
+  const institutionList = [...(institutions.status === 'ok' ? institutions.data.items : []), ...registered.filter((institution) => !loadedIds.has(institution.id))].sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
   const institutionOf = new Map(institutionList.map((institution) => [institution.id, institution]));
   const addedIds = new Set(added.map((user) => user.id));
   const users = [...added, ...rows.filter((user) => !addedIds.has(user.id))].map((user) => changed[user.id] ?? user);
@@ -107,10 +121,18 @@ export default function UsersPage() {
       {label}
     </button>
   );
+  const headerActions = (
+    <>
+      <button type="button" className="button" onClick={() => setOpen({ kind: 'institution' })}>
+        {t('users.addInstitution')}
+      </button>
+      {addButton(t('users.add'))}
+    </>
+  );
 
   return (
     <>
-      <PageHeader title={t('users.title')} lead={t('users.lead')} actions={addButton(t('users.add'))} />
+      <PageHeader title={t('users.title')} lead={t('users.lead')} actions={headerActions} />
       <form className="card user-search" onSubmit={submit} role="search" aria-label={t('users.search')}>
         <div className="user-search-row">
           <Field label={t('users.find')} type="search" name="q" maxLength={limits.email} autoComplete="off" spellCheck={false} value={text} aria-describedby="user-search-hint" onChange={(event) => setText(event.target.value)} />
@@ -189,12 +211,21 @@ export default function UsersPage() {
                             <span className="visually-hidden"> {user.name}</span>
                           </button>
                           {self ? (
-                            <span className="muted small">{t('users.selfNote')}</span>
+                            <span className="muted small self-note">
+                              <Link to="/account">{t('users.ownPassword')}</Link>
+                              <span>{t('users.selfNote')}</span>
+                            </span>
                           ) : (
-                            <button type="button" className={user.disabled ? 'button button-small' : 'button button-small button-danger'} onClick={() => setOpen({ kind: 'toggle', user })}>
-                              {user.disabled ? t('users.enable') : t('users.disable')}
-                              <span className="visually-hidden"> {user.name}</span>
-                            </button>
+                            <>
+                              <button type="button" className="button button-small" onClick={() => setOpen({ kind: 'password', user })}>
+                                {t('users.newPassword')}
+                                <span className="visually-hidden"> {user.name}</span>
+                              </button>
+                              <button type="button" className={user.disabled ? 'button button-small' : 'button button-small button-danger'} onClick={() => setOpen({ kind: 'toggle', user })}>
+                                {user.disabled ? t('users.enable') : t('users.disable')}
+                                <span className="visually-hidden"> {user.name}</span>
+                              </button>
+                            </>
                           )}
                         </div>
                       </td>
@@ -224,6 +255,16 @@ export default function UsersPage() {
           }}
         />
       )}
+      {open?.kind === 'institution' && (
+        <AddInstitutionDialog
+          onClose={() => setOpen(null)}
+          onAdded={(institution) => {
+            setRegistered((all) => [...all, institution]);
+            setOpen(null);
+          }}
+        />
+      )}
+      {open?.kind === 'password' && <PasswordDialog user={open.user} onClose={() => setOpen(null)} onDone={() => setOpen(null)} />}
       {open?.kind === 'edit' && (
         <EditUserDialog
           user={open.user}
@@ -349,8 +390,7 @@ function AddUserDialog({ institutions, onClose, onAdded }: { institutions: Insti
       const error = asApiError(caught);
       setServerError(error);
       setBusy(false);
-      const field = error.errors[0]?.field;
-      if (field) form.current?.querySelector<HTMLElement>(`[data-field="${field}"] input, [data-field="${field}"] select`)?.focus();
+      focusRefused(form.current, error);
     }
   }
 
@@ -471,6 +511,183 @@ function EditUserDialog({ user, self, institutions, onClose, onSaved }: { user: 
           </button>
           <button type="submit" className="button button-primary" disabled={busy}>
             {busy ? t('users.saving') : t('common.save')}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+/** Register an institution: code, name and the body it belongs to (optional). */
+function AddInstitutionDialog({ onClose, onAdded }: { onClose(): void; onAdded(institution: Institution): void }) {
+  const { t } = useTranslation();
+  const toast = useToast();
+  const refusal = useRefusal();
+  const form = useRef<HTMLFormElement>(null);
+  const [draft, setDraft] = useState<InstitutionDraft>({ code: '', name: '', parentBody: '' });
+  const [serverError, setServerError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const problems = institutionProblems(draft);
+  const { errorFor, touch, edit, attempt } = useChecks(problems, serverError, refusal.field(serverError));
+  const change = (field: keyof InstitutionDraft, value: string) => {
+    setDraft((current) => ({ ...current, [field]: value }));
+    edit(field);
+  };
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    attempt();
+    setServerError(null);
+    if (Object.keys(problems).length > 0) {
+      focusFirst(form.current, problems);
+      return;
+    }
+    setBusy(true);
+    try {
+      const institution = await api.post('/api/v1/institutions', { body: institutionBody(draft) });
+      toast(t('users.institutionForm.added', { code: institution.code, name: institution.name }));
+      onAdded(institution);
+    } catch (caught) {
+      const error = asApiError(caught);
+      setServerError(error);
+      setBusy(false);
+      focusRefused(form.current, error);
+    }
+  }
+
+  return (
+    <Dialog title={t('users.institutionForm.title')} onClose={onClose}>
+      <form ref={form} className="dialog-body user-dialog" onSubmit={(event) => void submit(event)} noValidate>
+        <p className="muted">{t('users.institutionForm.lead')}</p>
+        <ServerError error={serverError} message={refusal.summary(serverError)} />
+        <div data-field="code">
+          <Field
+            label={t('users.institutionForm.code')}
+            required
+            maxLength={limits.code}
+            autoComplete="off"
+            spellCheck={false}
+            value={draft.code}
+            hint={t('users.institutionForm.codeHint')}
+            onChange={(event) => change('code', event.target.value)}
+            onBlur={() => touch('code')}
+            error={errorFor('code')}
+          />
+        </div>
+        <div data-field="name">
+          <Field label={t('users.institutionForm.name')} required maxLength={limits.name} autoComplete="off" value={draft.name} onChange={(event) => change('name', event.target.value)} onBlur={() => touch('name')} error={errorFor('name')} />
+        </div>
+        <div data-field="parentBody">
+          <Field
+            label={t('users.institutionForm.parentBody')}
+            maxLength={limits.parentBody}
+            autoComplete="off"
+            value={draft.parentBody}
+            hint={t('users.institutionForm.parentBodyHint')}
+            onChange={(event) => change('parentBody', event.target.value)}
+            onBlur={() => touch('parentBody')}
+            error={errorFor('parentBody')}
+          />
+        </div>
+        <div className="dialog-actions">
+          <button type="button" className="button" onClick={onClose}>
+            {t('common.cancel')}
+          </button>
+          <button type="submit" className="button button-primary" disabled={busy}>
+            {busy ? t('users.institutionForm.adding') : t('users.institutionForm.submit')}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+/**
+ * A new password for a user who lost theirs, typed twice, after saying what
+ * it does: signed out everywhere, API tokens revoked; and that it must reach
+ * them safely. Never offered for the admin's own account (the server refuses it).
+ */
+function PasswordDialog({ user, onClose, onDone }: { user: User; onClose(): void; onDone(): void }) {
+  const { t } = useTranslation();
+  const toast = useToast();
+  const refusal = useRefusal();
+  const form = useRef<HTMLFormElement>(null);
+  const [draft, setDraft] = useState<PasswordDraft>({ password: '', again: '' });
+  const [serverError, setServerError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const problems = passwordResetProblems(draft);
+  const { errorFor, touch, edit, attempt } = useChecks(problems, serverError, refusal.field(serverError));
+  const change = (field: keyof PasswordDraft, value: string) => {
+    setDraft((current) => ({ ...current, [field]: value }));
+    edit(field);
+  };
+  const who = { name: user.name, email: user.email };
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    attempt();
+    setServerError(null);
+    if (Object.keys(problems).length > 0) {
+      focusFirst(form.current, problems);
+      return;
+    }
+    setBusy(true);
+    try {
+      await api.post('/api/v1/users/{id}/password', { path: { id: user.id }, body: { password: draft.password } });
+      toast(t('users.passwordForm.done', { name: user.name }));
+      onDone();
+    } catch (caught) {
+      const error = asApiError(caught);
+      setServerError(error);
+      setBusy(false);
+      focusRefused(form.current, error);
+    }
+  }
+
+  return (
+    <Dialog title={t('users.passwordForm.title', who)} onClose={onClose}>
+      <form ref={form} className="dialog-body user-dialog" onSubmit={(event) => void submit(event)} noValidate>
+        <p>{t('users.passwordForm.lead', who)}</p>
+        <ul>
+          <li>{t('users.passwordForm.signOut')}</li>
+          <li>{t('users.passwordForm.tokens')}</li>
+          <li>{t('users.passwordForm.forgiven')}</li>
+        </ul>
+        <p className="notice-inline small">{t('users.passwordForm.handOver')}</p>
+        <ServerError error={serverError} message={refusal.summary(serverError)} />
+        <div data-field="password">
+          <Field
+            label={t('users.passwordForm.password')}
+            type="password"
+            required
+            maxLength={limits.passwordMax}
+            autoComplete="new-password"
+            value={draft.password}
+            hint={t('users.passwordForm.passwordHint', { min: limits.passwordMin })}
+            onChange={(event) => change('password', event.target.value)}
+            onBlur={() => touch('password')}
+            error={errorFor('password')}
+          />
+        </div>
+        <div data-field="again">
+          <Field
+            label={t('users.passwordForm.again')}
+            type="password"
+            required
+            maxLength={limits.passwordMax}
+            autoComplete="new-password"
+            value={draft.again}
+            onChange={(event) => change('again', event.target.value)}
+            onBlur={() => touch('again')}
+            error={errorFor('again')}
+          />
+        </div>
+        <div className="dialog-actions">
+          <button type="button" className="button" onClick={onClose}>
+            {t('common.cancel')}
+          </button>
+          <button type="submit" className="button button-primary" disabled={busy}>
+            {busy ? t('users.passwordForm.setting') : t('users.passwordForm.submit')}
           </button>
         </div>
       </form>
