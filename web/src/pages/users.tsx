@@ -10,6 +10,7 @@ import { Empty, ErrorState, Loading, Pager } from '../components/states';
 import { useToast } from '../components/toast';
 import { Badge, PageHeader } from '../components/ui';
 import { useLoad, usePages } from '../components/use-load';
+import type { Problems } from '../lib/application-rules';
 import {
   allRoles,
   editBody,
@@ -358,23 +359,22 @@ function RoleChecks({ value, onChange, error, note }: { value: UserRole[]; onCha
   );
 }
 
-function AddUserDialog({ institutions, onClose, onAdded }: { institutions: Institution[]; onClose(): void; onAdded(user: User): void }) {
-  const { t } = useTranslation();
-  const toast = useToast();
+/**
+ * A dialog's form: the draft, its checks as typed, the server's refusal put
+ * on the fields, and a submission that sends only a draft without problems
+ * (focusing the first field at fault otherwise). `send` does the request and
+ * what follows; while it runs the dialog is busy, and a refusal reopens it.
+ */
+function useDialogForm<D extends object>(initial: D | (() => D), problemsOf: (draft: D) => Problems, send: (draft: D) => Promise<void>) {
   const refusal = useRefusal();
   const form = useRef<HTMLFormElement>(null);
-  const [draft, setDraft] = useState<NewUserDraft>(emptyUser);
+  const [draft, setDraft] = useState<D>(initial);
   const [serverError, setServerError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
-  const problems = newUserProblems(draft);
+  const problems = problemsOf(draft);
   const { errorFor, touch, edit, attempt } = useChecks(problems, serverError, refusal.field(serverError));
-  const change = (field: keyof NewUserDraft, patch: Partial<NewUserDraft>) => {
-    setDraft((current) => ({ ...current, ...patch }));
-    edit(field);
-  };
 
-  async function submit(event: FormEvent) {
-    event.preventDefault();
+  async function submit() {
     attempt();
     setServerError(null);
     if (Object.keys(problems).length > 0) {
@@ -383,9 +383,7 @@ function AddUserDialog({ institutions, onClose, onAdded }: { institutions: Insti
     }
     setBusy(true);
     try {
-      const user = await api.post('/api/v1/users', { body: newUserBody(draft) });
-      toast(t('users.added', { name: user.name }));
-      onAdded(user);
+      await send(draft);
     } catch (caught) {
       const error = asApiError(caught);
       setServerError(error);
@@ -394,11 +392,54 @@ function AddUserDialog({ institutions, onClose, onAdded }: { institutions: Insti
     }
   }
 
+  return {
+    form,
+    draft,
+    busy,
+    errorFor,
+    touch,
+    /** One field's new value; the server's refusal of that field no longer applies. */
+    set<K extends keyof D & string>(field: K, value: D[K]) {
+      setDraft((current) => ({ ...current, [field]: value }));
+      edit(field);
+    },
+    refusal: <ServerError error={serverError} message={refusal.summary(serverError)} />,
+    onSubmit(event: FormEvent) {
+      event.preventDefault();
+      void submit();
+    },
+  };
+}
+
+/** Cancel, and the submit button that reads `busyLabel` while the request runs. */
+function DialogActions({ busy, label, busyLabel, onClose }: { busy: boolean; label: string; busyLabel: string; onClose(): void }) {
+  const { t } = useTranslation();
+  return (
+    <div className="dialog-actions">
+      <button type="button" className="button" onClick={onClose}>
+        {t('common.cancel')}
+      </button>
+      <button type="submit" className="button button-primary" disabled={busy}>
+        {busy ? busyLabel : label}
+      </button>
+    </div>
+  );
+}
+
+function AddUserDialog({ institutions, onClose, onAdded }: { institutions: Institution[]; onClose(): void; onAdded(user: User): void }) {
+  const { t } = useTranslation();
+  const toast = useToast();
+  const { form, draft, busy, errorFor, touch, set, refusal, onSubmit } = useDialogForm<NewUserDraft>(emptyUser, newUserProblems, async (sent) => {
+    const user = await api.post('/api/v1/users', { body: newUserBody(sent) });
+    toast(t('users.added', { name: user.name }));
+    onAdded(user);
+  });
+
   return (
     <Dialog title={t('users.addTitle')} onClose={onClose} wide>
-      <form ref={form} className="dialog-body user-dialog" onSubmit={(event) => void submit(event)} noValidate>
+      <form ref={form} className="dialog-body user-dialog" onSubmit={onSubmit} noValidate>
         <p className="muted">{t('users.addLead')}</p>
-        <ServerError error={serverError} message={refusal.summary(serverError)} />
+        {refusal}
         <div className="form-grid">
           <div data-field="email">
             <Field
@@ -410,16 +451,16 @@ function AddUserDialog({ institutions, onClose, onAdded }: { institutions: Insti
               spellCheck={false}
               value={draft.email}
               placeholder="name@example.org"
-              onChange={(event) => change('email', { email: event.target.value })}
+              onChange={(event) => set('email', event.target.value)}
               onBlur={() => touch('email')}
               error={errorFor('email')}
             />
           </div>
           <div data-field="name">
-            <Field label={t('users.name')} required maxLength={limits.name} autoComplete="off" value={draft.name} onChange={(event) => change('name', { name: event.target.value })} onBlur={() => touch('name')} error={errorFor('name')} />
+            <Field label={t('users.name')} required maxLength={limits.name} autoComplete="off" value={draft.name} onChange={(event) => set('name', event.target.value)} onBlur={() => touch('name')} error={errorFor('name')} />
           </div>
           <div data-field="institutionId">
-            <InstitutionSelect institutions={institutions} value={draft.institutionId} onChange={(value) => change('institutionId', { institutionId: value })} error={errorFor('institutionId')} />
+            <InstitutionSelect institutions={institutions} value={draft.institutionId} onChange={(value) => set('institutionId', value)} error={errorFor('institutionId')} />
           </div>
           <div data-field="password">
             <Field
@@ -430,21 +471,14 @@ function AddUserDialog({ institutions, onClose, onAdded }: { institutions: Insti
               autoComplete="new-password"
               value={draft.password}
               hint={t('users.passwordHint', { min: limits.passwordMin })}
-              onChange={(event) => change('password', { password: event.target.value })}
+              onChange={(event) => set('password', event.target.value)}
               onBlur={() => touch('password')}
               error={errorFor('password')}
             />
           </div>
         </div>
-        <RoleChecks value={draft.roles} onChange={(roles) => change('roles', { roles })} error={errorFor('roles')} />
-        <div className="dialog-actions">
-          <button type="button" className="button" onClick={onClose}>
-            {t('common.cancel')}
-          </button>
-          <button type="submit" className="button button-primary" disabled={busy}>
-            {busy ? t('users.adding') : t('users.addSubmit')}
-          </button>
-        </div>
+        <RoleChecks value={draft.roles} onChange={(roles) => set('roles', roles)} error={errorFor('roles')} />
+        <DialogActions busy={busy} label={t('users.addSubmit')} busyLabel={t('users.adding')} onClose={onClose} />
       </form>
     </Dialog>
   );
@@ -453,66 +487,35 @@ function AddUserDialog({ institutions, onClose, onAdded }: { institutions: Insti
 function EditUserDialog({ user, self, institutions, onClose, onSaved }: { user: User; self: boolean; institutions: Institution[]; onClose(): void; onSaved(user: User): void }) {
   const { t } = useTranslation();
   const toast = useToast();
-  const refusal = useRefusal();
-  const form = useRef<HTMLFormElement>(null);
-  const [draft, setDraft] = useState<UserEditDraft>(() => ({ name: user.name, institutionId: user.institutionId ?? '', roles: inRoleOrder(user.roles) }));
-  const [serverError, setServerError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
-  const problems = editProblems(draft);
-  const { errorFor, touch, edit, attempt } = useChecks(problems, serverError, refusal.field(serverError));
-  const change = (field: keyof UserEditDraft, patch: Partial<UserEditDraft>) => {
-    setDraft((current) => ({ ...current, ...patch }));
-    edit(field);
-  };
-  const losesAdmin = self && user.roles.includes('admin') && !draft.roles.includes('admin');
-
-  async function submit(event: FormEvent) {
-    event.preventDefault();
-    attempt();
-    setServerError(null);
-    if (Object.keys(problems).length > 0) {
-      focusFirst(form.current, problems);
-      return;
-    }
-    const body = editBody(user, draft);
+  const initial = (): UserEditDraft => ({ name: user.name, institutionId: user.institutionId ?? '', roles: inRoleOrder(user.roles) });
+  const { form, draft, busy, errorFor, touch, set, refusal, onSubmit } = useDialogForm(initial, editProblems, async (sent) => {
+    const body = editBody(user, sent);
     if (Object.keys(body).length === 0) {
       toast(t('users.unchanged'), 'info');
       onClose();
       return;
     }
-    setBusy(true);
-    try {
-      const updated = await api.patch('/api/v1/users/{id}', { path: { id: user.id }, body });
-      toast(t('users.saved', { name: updated.name }));
-      onSaved(updated);
-    } catch (caught) {
-      setServerError(asApiError(caught));
-      setBusy(false);
-    }
-  }
+    const updated = await api.patch('/api/v1/users/{id}', { path: { id: user.id }, body });
+    toast(t('users.saved', { name: updated.name }));
+    onSaved(updated);
+  });
+  const losesAdmin = self && user.roles.includes('admin') && !draft.roles.includes('admin');
 
   return (
     <Dialog title={t('users.editTitle', { name: user.name })} onClose={onClose} wide>
-      <form ref={form} className="dialog-body user-dialog" onSubmit={(event) => void submit(event)} noValidate>
+      <form ref={form} className="dialog-body user-dialog" onSubmit={onSubmit} noValidate>
         <p className="muted">{t('users.editLead', { email: user.email })}</p>
-        <ServerError error={serverError} message={refusal.summary(serverError)} />
+        {refusal}
         <div className="form-grid">
           <div data-field="name">
-            <Field label={t('users.name')} required maxLength={limits.name} autoComplete="off" value={draft.name} onChange={(event) => change('name', { name: event.target.value })} onBlur={() => touch('name')} error={errorFor('name')} />
+            <Field label={t('users.name')} required maxLength={limits.name} autoComplete="off" value={draft.name} onChange={(event) => set('name', event.target.value)} onBlur={() => touch('name')} error={errorFor('name')} />
           </div>
           <div data-field="institutionId">
-            <InstitutionSelect institutions={institutions} value={draft.institutionId} onChange={(value) => change('institutionId', { institutionId: value })} error={errorFor('institutionId')} />
+            <InstitutionSelect institutions={institutions} value={draft.institutionId} onChange={(value) => set('institutionId', value)} error={errorFor('institutionId')} />
           </div>
         </div>
-        <RoleChecks value={draft.roles} onChange={(roles) => change('roles', { roles })} error={errorFor('roles')} note={losesAdmin ? t('users.selfAdminNote') : undefined} />
-        <div className="dialog-actions">
-          <button type="button" className="button" onClick={onClose}>
-            {t('common.cancel')}
-          </button>
-          <button type="submit" className="button button-primary" disabled={busy}>
-            {busy ? t('users.saving') : t('common.save')}
-          </button>
-        </div>
+        <RoleChecks value={draft.roles} onChange={(roles) => set('roles', roles)} error={errorFor('roles')} note={losesAdmin ? t('users.selfAdminNote') : undefined} />
+        <DialogActions busy={busy} label={t('common.save')} busyLabel={t('users.saving')} onClose={onClose} />
       </form>
     </Dialog>
   );
@@ -522,44 +525,17 @@ function EditUserDialog({ user, self, institutions, onClose, onSaved }: { user: 
 function AddInstitutionDialog({ onClose, onAdded }: { onClose(): void; onAdded(institution: Institution): void }) {
   const { t } = useTranslation();
   const toast = useToast();
-  const refusal = useRefusal();
-  const form = useRef<HTMLFormElement>(null);
-  const [draft, setDraft] = useState<InstitutionDraft>({ code: '', name: '', parentBody: '' });
-  const [serverError, setServerError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
-  const problems = institutionProblems(draft);
-  const { errorFor, touch, edit, attempt } = useChecks(problems, serverError, refusal.field(serverError));
-  const change = (field: keyof InstitutionDraft, value: string) => {
-    setDraft((current) => ({ ...current, [field]: value }));
-    edit(field);
-  };
-
-  async function submit(event: FormEvent) {
-    event.preventDefault();
-    attempt();
-    setServerError(null);
-    if (Object.keys(problems).length > 0) {
-      focusFirst(form.current, problems);
-      return;
-    }
-    setBusy(true);
-    try {
-      const institution = await api.post('/api/v1/institutions', { body: institutionBody(draft) });
-      toast(t('users.institutionForm.added', { code: institution.code, name: institution.name }));
-      onAdded(institution);
-    } catch (caught) {
-      const error = asApiError(caught);
-      setServerError(error);
-      setBusy(false);
-      focusRefused(form.current, error);
-    }
-  }
+  const { form, draft, busy, errorFor, touch, set, refusal, onSubmit } = useDialogForm<InstitutionDraft>({ code: '', name: '', parentBody: '' }, institutionProblems, async (sent) => {
+    const institution = await api.post('/api/v1/institutions', { body: institutionBody(sent) });
+    toast(t('users.institutionForm.added', { code: institution.code, name: institution.name }));
+    onAdded(institution);
+  });
 
   return (
     <Dialog title={t('users.institutionForm.title')} onClose={onClose}>
-      <form ref={form} className="dialog-body user-dialog" onSubmit={(event) => void submit(event)} noValidate>
+      <form ref={form} className="dialog-body user-dialog" onSubmit={onSubmit} noValidate>
         <p className="muted">{t('users.institutionForm.lead')}</p>
-        <ServerError error={serverError} message={refusal.summary(serverError)} />
+        {refusal}
         <div data-field="code">
           <Field
             label={t('users.institutionForm.code')}
@@ -569,13 +545,13 @@ function AddInstitutionDialog({ onClose, onAdded }: { onClose(): void; onAdded(i
             spellCheck={false}
             value={draft.code}
             hint={t('users.institutionForm.codeHint')}
-            onChange={(event) => change('code', event.target.value)}
+            onChange={(event) => set('code', event.target.value)}
             onBlur={() => touch('code')}
             error={errorFor('code')}
           />
         </div>
         <div data-field="name">
-          <Field label={t('users.institutionForm.name')} required maxLength={limits.name} autoComplete="off" value={draft.name} onChange={(event) => change('name', event.target.value)} onBlur={() => touch('name')} error={errorFor('name')} />
+          <Field label={t('users.institutionForm.name')} required maxLength={limits.name} autoComplete="off" value={draft.name} onChange={(event) => set('name', event.target.value)} onBlur={() => touch('name')} error={errorFor('name')} />
         </div>
         <div data-field="parentBody">
           <Field
@@ -584,19 +560,12 @@ function AddInstitutionDialog({ onClose, onAdded }: { onClose(): void; onAdded(i
             autoComplete="off"
             value={draft.parentBody}
             hint={t('users.institutionForm.parentBodyHint')}
-            onChange={(event) => change('parentBody', event.target.value)}
+            onChange={(event) => set('parentBody', event.target.value)}
             onBlur={() => touch('parentBody')}
             error={errorFor('parentBody')}
           />
         </div>
-        <div className="dialog-actions">
-          <button type="button" className="button" onClick={onClose}>
-            {t('common.cancel')}
-          </button>
-          <button type="submit" className="button button-primary" disabled={busy}>
-            {busy ? t('users.institutionForm.adding') : t('users.institutionForm.submit')}
-          </button>
-        </div>
+        <DialogActions busy={busy} label={t('users.institutionForm.submit')} busyLabel={t('users.institutionForm.adding')} onClose={onClose} />
       </form>
     </Dialog>
   );
@@ -610,43 +579,16 @@ function AddInstitutionDialog({ onClose, onAdded }: { onClose(): void; onAdded(i
 function PasswordDialog({ user, onClose, onDone }: { user: User; onClose(): void; onDone(): void }) {
   const { t } = useTranslation();
   const toast = useToast();
-  const refusal = useRefusal();
-  const form = useRef<HTMLFormElement>(null);
-  const [draft, setDraft] = useState<PasswordDraft>({ password: '', again: '' });
-  const [serverError, setServerError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
-  const problems = passwordResetProblems(draft);
-  const { errorFor, touch, edit, attempt } = useChecks(problems, serverError, refusal.field(serverError));
-  const change = (field: keyof PasswordDraft, value: string) => {
-    setDraft((current) => ({ ...current, [field]: value }));
-    edit(field);
-  };
+  const { form, draft, busy, errorFor, touch, set, refusal, onSubmit } = useDialogForm<PasswordDraft>({ password: '', again: '' }, passwordResetProblems, async (sent) => {
+    await api.post('/api/v1/users/{id}/password', { path: { id: user.id }, body: { password: sent.password } });
+    toast(t('users.passwordForm.done', { name: user.name }));
+    onDone();
+  });
   const who = { name: user.name, email: user.email };
-
-  async function submit(event: FormEvent) {
-    event.preventDefault();
-    attempt();
-    setServerError(null);
-    if (Object.keys(problems).length > 0) {
-      focusFirst(form.current, problems);
-      return;
-    }
-    setBusy(true);
-    try {
-      await api.post('/api/v1/users/{id}/password', { path: { id: user.id }, body: { password: draft.password } });
-      toast(t('users.passwordForm.done', { name: user.name }));
-      onDone();
-    } catch (caught) {
-      const error = asApiError(caught);
-      setServerError(error);
-      setBusy(false);
-      focusRefused(form.current, error);
-    }
-  }
 
   return (
     <Dialog title={t('users.passwordForm.title', who)} onClose={onClose}>
-      <form ref={form} className="dialog-body user-dialog" onSubmit={(event) => void submit(event)} noValidate>
+      <form ref={form} className="dialog-body user-dialog" onSubmit={onSubmit} noValidate>
         <p>{t('users.passwordForm.lead', who)}</p>
         <ul>
           <li>{t('users.passwordForm.signOut')}</li>
@@ -654,7 +596,7 @@ function PasswordDialog({ user, onClose, onDone }: { user: User; onClose(): void
           <li>{t('users.passwordForm.forgiven')}</li>
         </ul>
         <p className="notice-inline small">{t('users.passwordForm.handOver')}</p>
-        <ServerError error={serverError} message={refusal.summary(serverError)} />
+        {refusal}
         <div data-field="password">
           <Field
             label={t('users.passwordForm.password')}
@@ -664,7 +606,7 @@ function PasswordDialog({ user, onClose, onDone }: { user: User; onClose(): void
             autoComplete="new-password"
             value={draft.password}
             hint={t('users.passwordForm.passwordHint', { min: limits.passwordMin })}
-            onChange={(event) => change('password', event.target.value)}
+            onChange={(event) => set('password', event.target.value)}
             onBlur={() => touch('password')}
             error={errorFor('password')}
           />
@@ -677,19 +619,12 @@ function PasswordDialog({ user, onClose, onDone }: { user: User; onClose(): void
             maxLength={limits.passwordMax}
             autoComplete="new-password"
             value={draft.again}
-            onChange={(event) => change('again', event.target.value)}
+            onChange={(event) => set('again', event.target.value)}
             onBlur={() => touch('again')}
             error={errorFor('again')}
           />
         </div>
-        <div className="dialog-actions">
-          <button type="button" className="button" onClick={onClose}>
-            {t('common.cancel')}
-          </button>
-          <button type="submit" className="button button-primary" disabled={busy}>
-            {busy ? t('users.passwordForm.setting') : t('users.passwordForm.submit')}
-          </button>
-        </div>
+        <DialogActions busy={busy} label={t('users.passwordForm.submit')} busyLabel={t('users.passwordForm.setting')} onClose={onClose} />
       </form>
     </Dialog>
   );
