@@ -8,7 +8,7 @@ import { loadConfig } from '../src/platform/config.js';
 import { createLogger } from '../src/platform/logger.js';
 import type { Context } from '../src/compose.js';
 import { institutionInput, password as passwordRule, personName, userInput } from '../src/features/identity/identity.schemas.js';
-import type { User } from '../src/features/identity/identity.service.js';
+import type { Institution, User } from '../src/features/identity/identity.service.js';
 
 interface UserSetOptions {
   name?: string;
@@ -102,21 +102,24 @@ async function readPassword(options: PasswordOptions): Promise<string> {
   return checked.data;
 }
 
-async function institutionByCode(context: Context, code: string): Promise<{ id: string; code: string }> {
-  const institutions = await context.services.identity.listInstitutions(systemActor);
+/** The institution with this code (any case), among those already read. */
+function institutionByCode(institutions: Institution[], code: string): Institution {
   const found = institutions.find((i) => i.code.toLowerCase() === code.toLowerCase());
   if (!found) throw new Error(`--institution: no institution with code ${code}`);
   return found;
 }
 
 async function userByEmail(context: Context, email: string): Promise<User> {
-  const found = (await context.services.identity.listUsers(systemActor, { limit: 500, q: email.trim() })).items.find((u) => u.email.toLowerCase() === email.trim().toLowerCase());
-  if (!found) throw new Error(`no user with e-mail ${email}`);
-  return found;
+  try {
+    return await context.services.identity.getUserByEmail(systemActor, email);
+  } catch (error) {
+    if (error instanceof DomainError && error.code === 'not-found') throw new Error(`no user with e-mail ${email}`);
+    throw error;
+  }
 }
 
-const describeUser = (u: User, codes: Map<string, string>): string =>
-  `${u.email} (${u.id}): ${u.name}; roles ${u.roles.join(', ') || 'none'}; institution ${u.institutionId ? (codes.get(u.institutionId) ?? u.institutionId) : 'none'}; ${u.disabled ? 'disabled' : 'enabled'}`;
+const describeUser = (u: User, institutions: Institution[]): string =>
+  `${u.email} (${u.id}): ${u.name}; roles ${u.roles.join(', ') || 'none'}; institution ${u.institutionId ? (institutions.find((i) => i.id === u.institutionId)?.code ?? u.institutionId) : 'none'}; ${u.disabled ? 'disabled' : 'enabled'}`;
 
 export function registerUser(program: Command): void {
   const user = program.command('user').description('user accounts (as the system, no sign-in needed)');
@@ -138,7 +141,7 @@ export function registerUser(program: Command): void {
         throw new Error(`--${String(issue.path[0] ?? 'input')}: ${issue.message}`);
       }
       await withSystem(async (context) => {
-        const institutionId = options.institution ? (await institutionByCode(context, options.institution)).id : null;
+        const institutionId = options.institution ? institutionByCode(await context.services.identity.listInstitutions(systemActor), options.institution).id : null;
         const created = await context.services.identity.createUser(systemActor, { ...parsed.data, institutionId, roles: parsed.data.roles as Role[] });
         process.stdout.write(`created user ${created.email} (${created.id}) with roles ${created.roles.join(', ') || 'none'}\n`);
       });
@@ -151,11 +154,11 @@ export function registerUser(program: Command): void {
     .option('--json', 'one JSON object per line instead of text')
     .action(async (options: { search?: string; json?: boolean }) => {
       await withSystem(async (context) => {
-        const codes = new Map((await context.services.identity.listInstitutions(systemActor)).map((i) => [i.id, i.code]));
+        const institutions = await context.services.identity.listInstitutions(systemActor);
         let cursor: string | undefined;
         do {
           const page = await context.services.identity.listUsers(systemActor, { limit: 500, cursor, q: options.search?.trim() || undefined });
-          for (const u of page.items) process.stdout.write(options.json ? `${JSON.stringify(u)}\n` : `${describeUser(u, codes)}\n`);
+          for (const u of page.items) process.stdout.write(options.json ? `${JSON.stringify(u)}\n` : `${describeUser(u, institutions)}\n`);
           cursor = page.nextCursor ?? undefined;
         } while (cursor);
       });
@@ -187,10 +190,10 @@ export function registerUser(program: Command): void {
       }
       await withSystem(async (context) => {
         const target = await userByEmail(context, email);
-        const institutionId = options.institution === undefined ? undefined : options.institution.toLowerCase() === 'none' ? null : (await institutionByCode(context, options.institution)).id;
+        const institutions = await context.services.identity.listInstitutions(systemActor);
+        const institutionId = options.institution === undefined ? undefined : options.institution.toLowerCase() === 'none' ? null : institutionByCode(institutions, options.institution).id;
         const updated = await context.services.identity.updateUser(systemActor, target.id, { name, roles: newRoles, institutionId, disabled });
-        const codes = new Map((await context.services.identity.listInstitutions(systemActor)).map((i) => [i.id, i.code]));
-        process.stdout.write(`updated ${describeUser(updated, codes)}\n`);
+        process.stdout.write(`updated ${describeUser(updated, institutions)}\n`);
       });
     });
 

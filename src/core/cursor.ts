@@ -22,3 +22,21 @@ export const sampleOrderCursor = {
     return { identifier, id };
   },
 };
+
+/**
+ * The cursor of a list ordered by a lower-cased name, then id (users). JSON
+ * inside, since a name may hold any character, a line break included.
+ */
+export const nameOrderCursor = {
+  encode: (last: { name: string; id: string }): string => cursor.encode(JSON.stringify([last.name, last.id])),
+  decode(text: string): { name: string; id: string } {
+    let key: unknown;
+    try {
+      key = JSON.parse(cursor.decode(text, 1)[0]!);
+    } catch {
+      throw refused();
+    }
+    if (!Array.isArray(key) || key.length !== 2 || typeof key[0] !== 'string' || typeof key[1] !== 'string' || !UUID.test(key[1])) throw refused();
+    return { name: key[0], id: key[1] };
+  },
+};

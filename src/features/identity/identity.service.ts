@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { systemActor, type Actor } from '../../core/actor.js';
-import { cursor } from '../../core/cursor.js';
+import { nameOrderCursor } from '../../core/cursor.js';
 import { DomainError, invalid, notFound } from '../../core/errors.js';
 import { authorize } from '../../core/policy.js';
 import type { Role } from '../../core/roles.js';
@@ -10,8 +10,6 @@ import { recordAudit } from '../audit/audit.service.js';
 import { identityRepository, type UserRow } from './identity.repository.js';
 import { hashPassword, hashSecret, newSecret, verifyPassword } from './password.js';
 import { createTokenCache } from './token-cache.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const SESSION_DAYS = 7;
 
@@ -126,26 +124,21 @@ export function createIdentityService(db: DB, options: IdentityOptions = {}) {
       return toUser(row);
     },
 
+    /** The user with this sign-in address, any case (the operator's CLI names users by e-mail). */
+    async getUserByEmail(actor: Actor | null, email: string): Promise<User> {
+      authorize(actor, 'user.read');
+      const row = await identityRepository.findUserByEmail(db, email.trim());
+      if (!row) throw notFound('The user', 'email');
+      return toUser(row);
+    },
+
     async listUsers(actor: Actor | null, options: { limit: number; cursor?: string | undefined; q?: string | undefined }): Promise<{ items: User[]; nextCursor: string | null }> {
       authorize(actor, 'user.list');
-      let after: { name: string; id: string } | undefined;
-      if (options.cursor !== undefined) {
-        // JSON inside, since a name may hold any character, a line break included.
-        let key: unknown;
-        try {
-          key = JSON.parse(cursor.decode(options.cursor, 1)[0]!);
-        } catch {
-          key = null;
-        }
-        if (!Array.isArray(key) || key.length !== 2 || typeof key[0] !== 'string' || typeof key[1] !== 'string' || !UUID.test(key[1])) {
-          throw invalid('cursor', 'is not a cursor this list gave out');
-        }
-        after = { name: key[0], id: key[1] };
-      }
+      const after = options.cursor === undefined ? undefined : nameOrderCursor.decode(options.cursor);
       const rows = await identityRepository.listUsers(db, { limit: options.limit + 1, after, q: options.q });
       const page = rows.slice(0, options.limit);
       const last = page.at(-1);
-      return { items: page.map(toUser), nextCursor: rows.length > options.limit && last ? cursor.encode(JSON.stringify([last.sort_name, last.id])) : null };
+      return { items: page.map(toUser), nextCursor: rows.length > options.limit && last ? nameOrderCursor.encode({ name: last.sort_name, id: last.id }) : null };
     },
 
     /**
