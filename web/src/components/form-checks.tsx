@@ -3,10 +3,14 @@ import { useTranslation } from 'react-i18next';
 import type { ApiError, FieldError } from '../api/client';
 import type { Problem, Problems } from '../lib/application-rules';
 
+/** Focuses the input or select inside the form's `data-field` wrapper for `field`. */
+export function focusField(form: HTMLFormElement | null, field: string | undefined): void {
+  if (field) form?.querySelector<HTMLElement>(`[data-field="${field}"] input, [data-field="${field}"] select`)?.focus();
+}
+
 /** The first field with a problem, focused after a refused submission. */
 export function focusFirst(form: HTMLFormElement | null, problems: Problems): void {
-  const first = Object.keys(problems)[0];
-  if (first) form?.querySelector<HTMLElement>(`[data-field="${first}"] input, [data-field="${first}"] select`)?.focus();
+  focusField(form, Object.keys(problems)[0]);
 }
 
 /**

@@ -5,7 +5,7 @@ import { api, ApiError, type Answer, type FieldError } from '../api/client';
 import { useAuth } from '../auth';
 import { Dialog } from '../components/dialog';
 import { Field, SelectField } from '../components/field';
-import { focusFirst, ServerError, useChecks } from '../components/form-checks';
+import { focusField, focusFirst, ServerError, useChecks } from '../components/form-checks';
 import { Empty, ErrorState, Loading, Pager } from '../components/states';
 import { useToast } from '../components/toast';
 import { Badge, PageHeader } from '../components/ui';
@@ -55,12 +55,6 @@ function useRefusal() {
       return key ? t(key) : undefined;
     },
   };
-}
-
-/** The first field the server named, focused after it refused a submission. */
-function focusRefused(form: HTMLFormElement | null, error: ApiError): void {
-  const field = error.errors[0]?.field;
-  if (field) form?.querySelector<HTMLElement>(`[data-field="${field}"] input, [data-field="${field}"] select`)?.focus();
 }
 
 /** The admin's user accounts: find, add, edit, set a new password, disable and enable; and register an institution. */
@@ -388,7 +382,8 @@ function useDialogForm<D extends object>(initial: D | (() => D), problemsOf: (dr
       const error = asApiError(caught);
       setServerError(error);
       setBusy(false);
-      focusRefused(form.current, error);
+      // The first field the server named.
+      focusField(form.current, error.errors[0]?.field);
     }
   }
 
