@@ -1,9 +1,12 @@
 #!/usr/bin/env node
-// The one test command: lint, type check, then every test suite, ending with
-// one summary line "tests: N passed, N failed, N skipped".
+// The one test command (`npm test`): provision what the suites need beyond
+// `npm ci`, build the web app, lint, type check, then every test suite,
+// ending with one summary line "tests: N passed, N failed, N skipped".
 // SAMPLEBANK_TEST_ENGINE=postgres runs the suites on PostgreSQL instead of PGlite.
+// CI (.ci/run) calls this very command, so the two never drift apart.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import { provision } from './provision.mjs';
 
 const skipStatic = process.argv.includes('--no-static');
 const extra = process.argv.slice(2).filter((arg) => arg !== '--no-static');
@@ -11,6 +14,16 @@ const run = (command, args, env = {}) => {
   const result = spawnSync(command, args, { stdio: 'inherit', env: { ...process.env, ...env } });
   return result.status ?? 1;
 };
+const finish = (passed, failed, skipped, ok) => {
+  console.log(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+  process.exit(ok ? 0 : 1);
+};
+
+console.log('== system packages');
+if (!provision()) finish(0, 1, 0, false);
+
+console.log('\n== web app');
+if (run(process.execPath, ['bin/samplebank.js', 'build-web']) !== 0) finish(0, 1, 0, false);
 
 let failedSteps = 0;
 if (!skipStatic) {
@@ -38,5 +51,4 @@ try {
 }
 if (status !== 0 && failed === 0) failed = 1;
 failed += failedSteps;
-console.log(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
-process.exit(failed === 0 && status === 0 ? 0 : 1);
+finish(passed, failed, skipped, failed === 0 && status === 0);

@@ -20,6 +20,7 @@ import { notificationsRoutes } from './features/notifications/notifications.rout
 import { pathologyRoutes } from './features/pathology/pathology.routes.js';
 import { catalogRoutes } from './features/catalog/catalog.routes.js';
 import { labelsRoutes } from './features/labels/labels.routes.js';
+import { demoRoutes } from './features/demo/demo.routes.js';
 
 export async function buildServer(context: Context): Promise<FastifyInstance> {
   const { services } = context;
@@ -46,6 +47,7 @@ export async function buildServer(context: Context): Promise<FastifyInstance> {
       loansRoutes(services.loans),
       notificationsRoutes(services.notifications),
       catalogRoutes(services.catalog),
+      demoRoutes(context),
     ],
     root: [setupPage(), webRoutes()],
   });

@@ -144,4 +144,54 @@ describe('the demo (lunar, then pathology)', () => {
     console.info(`demo loaded in ${loadSeconds.toFixed(1)} s`);
     expect(loadSeconds).toBeLessThan(300);
   });
+
+  it('removes the demo accounts for good once a real admin exists, keeping what they recorded', async () => {
+    const before = await server.app.inject({ method: 'GET', url: '/api/v1/demo' });
+    expect(before.json()).toMatchObject({ accounts: demo.lunar.accounts.length + demo.pathology.accounts.length, domain: 'demo.samplebank.test' });
+    const demoAdmin = await signIn('admin@demo.samplebank.test');
+    const applicant = await signIn('applicant@demo.samplebank.test');
+
+    // The demo admin alone cannot remove the only admins there are.
+    const refused = await server.app.inject({ method: 'DELETE', url: '/api/v1/demo/accounts', headers: demoAdmin });
+    expect(refused.statusCode, refused.body).toBe(409);
+    expect(refused.json()).toMatchObject({ type: 'conflict', errors: [{ field: 'accounts' }] });
+    expect((await server.app.inject({ method: 'GET', url: '/api/v1/demo' })).json()).toMatchObject({ accounts: before.json<{ accounts: number }>().accounts });
+
+    const institutions = (await server.app.inject({ method: 'GET', url: '/api/v1/institutions', headers: demoAdmin })).json<{ items: Array<{ id: string }> }>().items;
+    const created = await server.app.inject({
+      method: 'POST',
+      url: '/api/v1/users',
+      headers: demoAdmin,
+      payload: { email: 'real-admin@bank.example.org', name: 'Real Admin', password: 'a-real-password-1', institutionId: institutions[0]!.id, roles: ['admin'] },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const realAdmin = await server.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: 'real-admin@bank.example.org', password: 'a-real-password-1' } });
+    const realHeaders = { authorization: `Bearer ${realAdmin.json<{ token: string }>().token}` };
+
+    const removed = await server.app.inject({ method: 'DELETE', url: '/api/v1/demo/accounts', headers: realHeaders });
+    expect(removed.statusCode, removed.body).toBe(200);
+    const emails = removed.json<{ removed: Array<{ email: string }> }>().removed.map((u) => u.email);
+    expect(emails).toContain('admin@demo.samplebank.test');
+    expect(emails.every((email) => email.endsWith('@demo.samplebank.test'))).toBe(true);
+    expect((await server.app.inject({ method: 'GET', url: '/api/v1/demo' })).json()).toMatchObject({ accounts: 0 });
+
+    // Nobody signs in with the published password any more, and the sessions already open are gone.
+    for (const email of ['admin@demo.samplebank.test', 'applicant@demo.samplebank.test', 'pathology-curator@demo.samplebank.test']) {
+      const login = await server.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email, password: 'demo-password' } });
+      expect(login.statusCode, email).toBe(401);
+    }
+    expect((await server.app.inject({ method: 'GET', url: '/api/v1/me', headers: applicant })).statusCode).toBe(401);
+    expect((await server.app.inject({ method: 'GET', url: '/api/v1/me', headers: demoAdmin })).statusCode).toBe(401);
+
+    // The records stay: the statistics still count the batch, the trail names each removal and verifies.
+    const stats = await server.app.inject({ method: 'GET', url: `/api/v1/calls/${demo.lunar.firstCallId}/statistics`, headers: realHeaders });
+    expect(stats.json()).toMatchObject({ applications: FIRST_BATCH.applications, approved: FIRST_BATCH.approved });
+    const events = await server.app.inject({ method: 'GET', url: '/api/v1/audit/events?action=user.retire&limit=200', headers: realHeaders });
+    expect(events.json<{ items: unknown[] }>().items).toHaveLength(emails.length);
+    expect((await server.app.inject({ method: 'GET', url: '/api/v1/audit/verify', headers: realHeaders })).json()).toMatchObject({ ok: true });
+
+    // Removing again finds nothing to remove.
+    const again = await server.app.inject({ method: 'DELETE', url: '/api/v1/demo/accounts', headers: realHeaders });
+    expect(again.json()).toEqual({ removed: [] });
+  });
 });

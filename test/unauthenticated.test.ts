@@ -1,7 +1,8 @@
 /**
  * Every /api/v1 route in the OpenAPI document needs a credential, except the
  * few that are public by design (sign-in, sign-out, first-admin setup, and the
- * public catalog and call statistics, which carry nothing personal): without
+ * public catalog and call statistics, which carry nothing personal, and whether
+ * demo accounts exist, for the banner): without
  * one it answers 401 problem+json `unauthenticated`, before it reads the body,
  * whatever the method, path parameters or body. A new public route has to be
  * added to PUBLIC here on purpose.
@@ -9,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestServer, engine, type TestServer } from './harness.js';
 
-const PUBLIC = new Set(['POST /api/v1/auth/login', 'POST /api/v1/auth/logout', 'GET /api/v1/setup', 'POST /api/v1/setup', 'GET /api/v1/catalog', 'GET /api/v1/calls/{id}/statistics']);
+const PUBLIC = new Set(['POST /api/v1/auth/login', 'POST /api/v1/auth/logout', 'GET /api/v1/setup', 'POST /api/v1/setup', 'GET /api/v1/catalog', 'GET /api/v1/calls/{id}/statistics', 'GET /api/v1/demo']);
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
 
 describe(`anonymous callers on ${engine}`, () => {

@@ -16,7 +16,18 @@ const envSchema = z.object({
   SAMPLEBANK_ADMIN_EMAIL: z.string().email().optional(),
   SAMPLEBANK_ADMIN_PASSWORD: z.string().min(8).optional(),
   SAMPLEBANK_PUBLIC_URL: z.string().url().optional(),
-  SAMPLEBANK_COOKIE_SECURE: boolFlag.default(false),
+  NODE_ENV: z.string().optional(),
+  SAMPLEBANK_COOKIE_SECURE: boolFlag.optional(),
+  SAMPLEBANK_TRUST_PROXY: z
+    .string()
+    .regex(/^(0|1|true|false|\d{1,2}|[0-9a-fA-F.:/,\s]+)$/, 'must be 0, 1, a number of proxy hops, or a comma-separated list of proxy addresses or CIDR ranges')
+    .default('0'),
+  SAMPLEBANK_METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  SAMPLEBANK_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  SAMPLEBANK_METRICS_HOST: z.string().optional(),
+  SAMPLEBANK_SEAL_INTERVAL_SECONDS: z.coerce.number().min(0.1).max(86_400).default(60),
+  SAMPLEBANK_WORK_INTERVAL_SECONDS: z.coerce.number().min(0.1).max(86_400).default(60),
+  SAMPLEBANK_SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().min(1).max(600).default(8),
   SAMPLEBANK_LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(10),
   SMTP_URL: z.string().optional(),
   SMTP_FROM: z.string().default('SampleBank <no-reply@samplebank.local>'),
@@ -32,11 +43,28 @@ export interface Config {
   port: number;
   host: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  /** NODE_ENV=production: never load the demo. */
+  production: boolean;
+  /** SAMPLEBANK_DEMO: load the demo into a brand-new database (no user at all); never in production or with SAMPLEBANK_ADMIN_EMAIL. */
   demo: boolean;
   adminEmail: string | undefined;
   adminPassword: string | undefined;
   publicUrl: string;
+  /** Session cookie marked Secure: SAMPLEBANK_COOKIE_SECURE, by default when the public URL is https. */
   cookieSecure: boolean;
+  /** Fastify's trustProxy: false, true, a hop count, or the proxies' addresses (X-Forwarded-For is believed from them only). */
+  trustProxy: boolean | number | string[];
+  /** Bearer token that /metrics requires on the main port; without it (and without a metrics port) /metrics is off. */
+  metricsToken: string | undefined;
+  /** Serve /metrics on this port instead (no token; bind it to a private address). */
+  metricsPort: number | undefined;
+  metricsHost: string;
+  /** How often the server seals the audit streams that moved. */
+  sealIntervalMs: number;
+  /** How often periodic work runs: closing calls on their date, reminders, the mail outbox. */
+  workIntervalMs: number;
+  /** On SIGTERM/SIGINT, the longest the server waits for requests in flight, the last seal and the database before it exits anyway. */
+  shutdownTimeoutMs: number;
   /** Sign-in (and setup) attempts per client address per minute. */
   loginRateLimit: number;
   smtpUrl: string | undefined;
@@ -56,6 +84,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  const publicUrl = e.SAMPLEBANK_PUBLIC_URL ?? `http://localhost:${e.PORT}`;
   const config: Config = {
     dataDir: path.resolve(e.DATA_DIR),
     databaseUrl: e.DATABASE_URL,
@@ -63,11 +92,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     port: e.PORT,
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
+    production: e.NODE_ENV === 'production',
     demo: e.SAMPLEBANK_DEMO,
     adminEmail: e.SAMPLEBANK_ADMIN_EMAIL,
     adminPassword: e.SAMPLEBANK_ADMIN_PASSWORD,
-    publicUrl: e.SAMPLEBANK_PUBLIC_URL ?? `http://localhost:${e.PORT}`,
-    cookieSecure: e.SAMPLEBANK_COOKIE_SECURE,
+    publicUrl,
+    cookieSecure: e.SAMPLEBANK_COOKIE_SECURE ?? publicUrl.startsWith('https:'),
+    trustProxy: parseTrustProxy(e.SAMPLEBANK_TRUST_PROXY),
+    metricsToken: e.SAMPLEBANK_METRICS_TOKEN,
+    metricsPort: e.SAMPLEBANK_METRICS_PORT,
+    metricsHost: e.SAMPLEBANK_METRICS_HOST ?? e.HOST,
+    sealIntervalMs: Math.round(e.SAMPLEBANK_SEAL_INTERVAL_SECONDS * 1000),
+    workIntervalMs: Math.round(e.SAMPLEBANK_WORK_INTERVAL_SECONDS * 1000),
+    shutdownTimeoutMs: Math.round(e.SAMPLEBANK_SHUTDOWN_TIMEOUT_SECONDS * 1000),
     loginRateLimit: e.SAMPLEBANK_LOGIN_RATE_LIMIT,
     smtpUrl: e.SMTP_URL,
     smtpFrom: e.SMTP_FROM,
@@ -75,4 +112,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     tokenCacheSeconds: e.SAMPLEBANK_TOKEN_CACHE_SECONDS,
   };
   return { ...config, ...overrides };
+}
+
+function parseTrustProxy(value: string): boolean | number | string[] {
+  const v = value.trim();
+  if (v === '0' || v === 'false') return false;
+  if (v === 'true') return true;
+  if (/^\d+$/.test(v)) return Number(v);
+  return v.split(',').map((part) => part.trim()).filter(Boolean);
 }

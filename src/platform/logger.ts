@@ -1,7 +1,9 @@
 import pino, { type Logger } from 'pino';
+import { standardOutput } from './log-output.js';
 
 export type { Logger };
 
+/** JSON logs; by default to standard output through a writer that never blocks the event loop (log-output.ts). */
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino(
     {
@@ -13,6 +15,6 @@ export function createLogger(level: string, destination?: pino.DestinationStream
         censor: '[redacted]',
       },
     },
-    destination,
+    destination ?? standardOutput(),
   );
 }

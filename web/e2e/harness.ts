@@ -3,12 +3,11 @@
  * listening on a free port and serving the built web/dist, driven by Debian's
  * Chromium through playwright-core. Never downloads a browser.
  */
-import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { ensureWebBuilt } from '../../cli/web-build.js';
 import { systemActor } from '../../src/core/actor.js';
 import type { Role } from '../../src/core/roles.js';
 import { createInstitution, unique } from '../../test/factories.js';
@@ -16,14 +15,11 @@ import { createTestServer, type TestServer } from '../../test/harness.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const PASSWORD = 'correct-horse-battery';
-const dist = fileURLToPath(new URL('../dist/index.html', import.meta.url));
-const root = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Builds web/dist when it is missing (CI builds it before the tests). */
-export function ensureBuilt(): void {
-  if (existsSync(dist)) return;
-  const result = spawnSync('npm', ['run', '--silent', 'build:web'], { cwd: root, stdio: 'inherit' });
-  if (result.status !== 0 || !existsSync(dist)) throw new Error('web/dist is missing and `npm run build:web` failed; build the web app first');
+/** Builds web/dist when it is missing or older than its sources (the test command builds it first; this covers a single file run alone). */
+export async function ensureBuilt(): Promise<void> {
+  const result = await ensureWebBuilt((line) => console.log(line));
+  if (result.state === 'failed' || result.state === 'unavailable') throw new Error(result.message ?? 'the web app could not be built');
 }
 
 export function launch(): Promise<Browser> {
@@ -42,7 +38,7 @@ export interface RunningApp {
 }
 
 export async function startApp(): Promise<RunningApp> {
-  ensureBuilt();
+  await ensureBuilt();
   const server = await createTestServer();
   await server.app.listen({ port: 0, host: '127.0.0.1' });
   const address = server.app.server.address();

@@ -2,6 +2,7 @@ import { Suspense, useEffect, useRef, useState, type ComponentType, type ReactNo
 import { useTranslation } from 'react-i18next';
 import { Link, matchPath, NavLink, Route, Routes, useLocation, useNavigate } from 'react-router-dom';
 import { areas, mayEnter, useAuth, type Area } from './auth';
+import { DemoBanner } from './components/demo-banner';
 import { Loading } from './components/states';
 import { lazyPage, type LazyPage } from './lib/lazy-page';
 import { setLanguage, type Language } from './i18n';
@@ -247,6 +248,7 @@ export function App() {
         {t('skip')}
       </a>
       <Header />
+      <DemoBanner />
       <main id="main" className="app-main">
         {!ready ? (
           <Loading />

@@ -1,10 +1,12 @@
 /**
- * Loading the demo: `samplebank demo` always, `samplebank serve` when the
- * database holds no collection yet (unless SAMPLEBANK_DEMO=0). Two scenarios,
+ * Loading the demo: `samplebank demo` into an empty database, `samplebank
+ * serve` only into a brand-new one (no user at all) and never in production
+ * or when the first admin comes from the environment. Two scenarios,
  * one after the other, with the same demo password and e-mail domain: the
  * lunar case (the Chang'e-5 first batch) and a pathology bank with consent.
  */
 import type { Context } from '../../compose.js';
+import type { Actor } from '../../core/actor.js';
 import { buildPathologyDemo, type PathologyDemo } from '../pathology/demo.js';
 import { buildLunarDemo, DEMO_DOMAIN, DEMO_PASSWORD, type DemoProgress, type LunarDemo } from './lunar.js';
 
@@ -21,6 +23,33 @@ export const DEMO_STEPS = LUNAR_STEPS + 5;
 export async function isEmpty(context: Context): Promise<boolean> {
   const row = await context.handle.db.selectFrom('collections').select('id').limit(1).executeTakeFirst();
   return row === undefined;
+}
+
+/**
+ * Whether `samplebank serve` loads the demo: only into a brand-new database
+ * (no user, no collection), never with NODE_ENV=production, never when
+ * SAMPLEBANK_ADMIN_EMAIL names a real first admin, never with SAMPLEBANK_DEMO=0.
+ * A deployment whose last collection was removed never gets demo accounts back.
+ */
+export async function shouldLoadDemo(context: Context): Promise<{ load: boolean; why: string }> {
+  const { config } = context;
+  if (!config.demo) return { load: false, why: 'SAMPLEBANK_DEMO=0' };
+  if (config.production) return { load: false, why: 'NODE_ENV=production' };
+  if (config.adminEmail) return { load: false, why: 'SAMPLEBANK_ADMIN_EMAIL is set' };
+  const user = await context.handle.db.selectFrom('users').select('id').limit(1).executeTakeFirst();
+  if (user) return { load: false, why: 'the database already has users' };
+  if (!(await isEmpty(context))) return { load: false, why: 'the database already has collections' };
+  return { load: true, why: 'brand-new database' };
+}
+
+/** The demo's accounts that can still sign in (the banner shows while there are any). */
+export async function demoAccounts(context: Pick<Context, 'services'>): Promise<number> {
+  return (await context.services.identity.accountsAtDomain(DEMO_DOMAIN)).length;
+}
+
+/** Retires every demo account (disabled, no password, sessions and tokens revoked); the demo's records stay. */
+export function removeDemoAccounts(context: Pick<Context, 'services'>, actor: Actor | null) {
+  return context.services.identity.retireAccountsAtDomain(actor, DEMO_DOMAIN);
 }
 
 export async function loadDemo(context: Context, options: { seed?: number; onProgress?: DemoProgress } = {}): Promise<DemoResult> {

@@ -81,6 +81,23 @@ export const identityRepository = {
     return Number(result.numUpdatedRows);
   },
 
+  /** Enabled users whose e-mail address is at this domain (any case). */
+  activeUsersAtDomain(db: Executor, domain: string, options: { lock?: boolean } = {}): Promise<UserRow[]> {
+    let query = db
+      .selectFrom('users')
+      .select(userColumns)
+      .where((eb) => eb(eb.fn('lower', ['email']), 'like', `%@${domain.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}`))
+      .where('disabled_at', 'is', null)
+      .orderBy('id');
+    if (options.lock) query = query.forUpdate();
+    return query.execute() as Promise<UserRow[]>;
+  },
+
+  /** The account can never sign in again: disabled, and no password. */
+  retireUser(tx: Executor, id: string) {
+    return tx.updateTable('users').set({ disabled_at: new Date(), password_hash: null }).where('id', '=', id).execute();
+  },
+
   countUsers(db: Executor): Promise<number> {
     return db
       .selectFrom('users')

@@ -226,6 +226,37 @@ export function createIdentityService(db: DB, options: IdentityOptions = {}) {
       await identityRepository.clearLoginFailures(db, email);
     },
 
+    /** Enabled accounts at an e-mail domain (the demo's, for one). */
+    accountsAtDomain: async (domain: string): Promise<User[]> => (await identityRepository.activeUsersAtDomain(db, domain)).map(toUser),
+
+    /**
+     * Retires every enabled account at an e-mail domain for good (the demo's
+     * published accounts on a real deployment): disabled, password removed,
+     * every session and API token revoked. The rows stay, because records
+     * and the audit trail name them. Refused when it would leave no enabled admin.
+     */
+    async retireAccountsAtDomain(actor: Actor | null, domain: string): Promise<User[]> {
+      authorize(actor, 'user.update');
+      const retired = await inTransaction(db, async (tx) => {
+        const admins = await identityRepository.lockActiveAdmins(tx);
+        const accounts = await identityRepository.activeUsersAtDomain(tx, domain, { lock: true });
+        const leaving = new Set(accounts.map((a) => a.id));
+        if (accounts.length > 0 && !admins.some((id) => !leaving.has(id))) {
+          throw new DomainError('conflict', `No admin would be left: create your own admin account first (Users, or samplebank user add --role admin), then remove the accounts at ${domain}`, {
+            errors: [{ field: 'accounts', message: 'would leave no enabled admin' }],
+          });
+        }
+        for (const account of accounts) {
+          await identityRepository.retireUser(tx, account.id);
+          const revoked = await identityRepository.revokeUserTokens(tx, account.id);
+          await recordAudit(tx, actor, { stream: `user:${account.id}`, action: 'user.retire', entityType: 'user', entityId: account.id, data: { email: account.email, tokensRevoked: revoked } });
+        }
+        return accounts;
+      });
+      tokens.clear();
+      return retired.map((row) => toUser({ ...row, disabled_at: new Date() }));
+    },
+
     async me(actor: Actor | null): Promise<User> {
       if (!actor?.userId) throw new DomainError('unauthenticated', 'Sign in first');
       return service.getUser(actor, actor.userId);

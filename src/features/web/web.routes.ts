@@ -37,6 +37,8 @@ function loadAssets(dist: string): Map<string, Asset> {
   const assets = new Map<string, Asset>();
   const walk = (dir: string): void => {
     for (const name of readdirSync(dir)) {
+      // Dotfiles (the build's source digest) are not part of the app.
+      if (name.startsWith('.')) continue;
       const file = path.join(dir, name);
       if (statSync(file).isDirectory()) {
         walk(file);

@@ -4,6 +4,21 @@
  * names are roles.*). Merged into en.ts and zh-CN.ts.
  */
 export const adminEn = {
+  demo: {
+    label: 'Demo accounts',
+    title: 'Demo instance.',
+    body_one: '{{count}} demo account (…@demo.samplebank.test) can still sign in with the published password “demo-password”. Remove it before anyone relies on this sample bank.',
+    body_other: '{{count}} demo accounts (…@demo.samplebank.test) can still sign in with the published password “demo-password”. Remove them before anyone relies on this sample bank.',
+    remove: 'Remove demo accounts',
+    confirmTitle: 'Remove the demo accounts?',
+    confirmBody_one: 'The {{count}} demo account will never sign in again: it is disabled, its password removed and its sessions and API tokens revoked. What it recorded (applications, reviews, the audit trail) stays. This cannot be undone.',
+    confirmBody_other: 'The {{count}} demo accounts will never sign in again: they are disabled, their passwords removed and their sessions and API tokens revoked. What they recorded (applications, reviews, the audit trail) stays. This cannot be undone.',
+    confirm: 'Remove them',
+    removed_one: '{{count}} demo account removed',
+    removed_other: '{{count}} demo accounts removed',
+    noAdminLeft: 'No admin would be left. Add your own admin account first (Users, Add user), sign in with it, then remove the demo accounts.',
+    failed: 'The demo accounts could not be removed. Try again.',
+  },
   users: {
     title: 'Users',
     lead: 'Everyone who can sign in to this sample bank: their institution, roles and whether the account is enabled.',
@@ -133,6 +148,21 @@ export const adminEn = {
 type Widen<T> = { [K in keyof T]: T[K] extends string ? string : Widen<T[K]> };
 
 export const adminZh: Widen<typeof adminEn> = {
+  demo: {
+    label: '演示账号',
+    title: '这是演示实例。',
+    body_one: '仍有 {{count}} 个演示账号（…@demo.samplebank.test）可以用公开的密码“demo-password”登录。正式使用本样本库前请删除。',
+    body_other: '仍有 {{count}} 个演示账号（…@demo.samplebank.test）可以用公开的密码“demo-password”登录。正式使用本样本库前请删除。',
+    remove: '删除演示账号',
+    confirmTitle: '删除演示账号？',
+    confirmBody_one: '这 {{count}} 个演示账号将永远无法再登录：账号被停用，密码被清除，会话和 API 令牌全部撤销。它们留下的记录（申请、评审、审计记录）保留不变。此操作无法撤销。',
+    confirmBody_other: '这 {{count}} 个演示账号将永远无法再登录：账号被停用，密码被清除，会话和 API 令牌全部撤销。它们留下的记录（申请、评审、审计记录）保留不变。此操作无法撤销。',
+    confirm: '删除',
+    removed_one: '已删除 {{count}} 个演示账号',
+    removed_other: '已删除 {{count}} 个演示账号',
+    noAdminLeft: '删除后将没有管理员。请先添加您自己的管理员账号（用户 → 添加用户），用它登录后再删除演示账号。',
+    failed: '未能删除演示账号，请重试。',
+  },
   users: {
     title: '用户',
     lead: '可以登录本样本库的所有人：所属科研机构、角色，以及账户是否启用。',
