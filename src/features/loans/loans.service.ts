@@ -527,7 +527,11 @@ export function createLoansService(db: DB, deps: { applications: ApplicationsSer
       if (candidates.length === 0) return { reminders, overdue: overdueCount };
       await inTransaction(db, async (tx) => {
         const curators = await distribution.curators(tx);
-        for (const loan of candidates) {
+        for (const candidate of candidates) {
+          // Locked and read again: another server process may have sent these reminders since the candidates were read.
+          const locked = await repo.forUpdate(tx, candidate.id);
+          if (!locked || locked.state !== 'open') continue;
+          const loan = { ...locked, title: candidate.title };
           const reports = await repo.reportCount(tx, loan.id);
           const outstanding = await repo.outstanding(tx, loan.id);
           const late = overdue({ state: loan.state, dueAt: loan.due_at, reportDueAt: loan.report_due_at, reports, outstanding }, now);

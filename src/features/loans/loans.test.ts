@@ -199,6 +199,17 @@ describe(`loans on ${engine}`, () => {
     problem(await post(bob, '/applications', applicationBody(callId)), 403, 'obligations-overdue');
   });
 
+  it('reminds once per date when several server processes run the reminders at the same moment', async () => {
+    const { loan } = await onLoan(alice, [1_000n]);
+    json(await patch(world.curator, `/loans/${loan.id}`, { reportDueAt: days(3), dueAt: days(5) }), 200);
+    // Every run reads its candidates first; each then claims what is still unclaimed under the loan's row lock.
+    const runs = await Promise.all(Array.from({ length: 4 }, () => server.context.services.loans.sendReminders()));
+    expect(runs.reduce((sum, run) => sum + run.reminders, 0)).toBe(2);
+    const mine = json<{ items: Array<{ kind: string; entityId: string | null }> }>(await get(alice, '/notifications?limit=200'), 200).items.filter((n) => n.entityId === loan.id);
+    expect(mine.filter((n) => n.kind === 'loan.reminder.report')).toHaveLength(1);
+    expect(mine.filter((n) => n.kind === 'loan.reminder.return')).toHaveLength(1);
+  });
+
   it('reminds the recipient before a due date, once per date', async () => {
     const { loan } = await onLoan(alice, [1_000n]);
     json(await patch(world.curator, `/loans/${loan.id}`, { reportDueAt: days(3), dueAt: days(5) }), 200);

@@ -199,9 +199,14 @@ export const reviewRepository = {
       .execute();
   },
 
-  markReminded(tx: Tx, ids: string[]) {
-    if (ids.length === 0) return Promise.resolve();
-    return tx.updateTable('reviews').set({ reminded_at: new Date() }).where('id', 'in', ids).where('reminded_at', 'is', null).execute().then(() => undefined);
+  /**
+   * Marks the reviews reminded and answers those this call marked: a review another
+   * server process marked first (it waits on the row lock, then sees reminded_at set) is not answered again.
+   */
+  async markReminded(tx: Tx, ids: string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await tx.updateTable('reviews').set({ reminded_at: new Date() }).where('id', 'in', ids).where('reminded_at', 'is', null).returning('id').execute();
+    return new Set(rows.map((r) => r.id));
   },
 
   /** How many live reviews each reviewer has in the call: the load auto-assignment balances. */

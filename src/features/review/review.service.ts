@@ -315,13 +315,14 @@ export function createReviewService(db: DB, deps: { calls: CallsService; applica
     async sendReminders(now = new Date(), callId?: string): Promise<number> {
       const due = (await repo.dueForReminder(db, now, new Date(now.getTime() + REMINDER_HOURS * 3600_000))).filter((r) => !callId || r.call_id === callId);
       if (due.length === 0) return 0;
-      await inTransaction(db, async (tx) => {
-        await repo.markReminded(tx, due.map((r) => r.id));
-        for (const r of due) {
+      return inTransaction(db, async (tx) => {
+        // Only the reviews this process marked: several server processes run reminders, each is sent once.
+        const mine = await repo.markReminded(tx, due.map((r) => r.id));
+        for (const r of due.filter((review) => mine.has(review.id))) {
           await notifications.notify(tx, [r.reviewer_id], { kind: 'review.reminder', title: `Review due ${r.review_deadline!.toISOString()}`, body: `Your review of "${r.title}" in "${r.call_title}" is due by ${r.review_deadline!.toISOString()}.`, entityType: 'review', entityId: r.id });
         }
+        return mine.size;
       });
-      return due.length;
     },
   };
 

@@ -284,6 +284,20 @@ describe(`review on ${engine}`, () => {
     const notes = json<{ items: Array<{ kind: string; body: string }> }>(await inject({ method: 'GET', url: '/api/v1/notifications?limit=200', headers: reviewer.headers }), 200);
     expect(notes.items.filter((n) => n.kind === 'review.reminder')).toHaveLength(1);
   });
+  it('reminds once when several server processes run the reminders at the same moment', async () => {
+    const callId = await openCall(server.app, world);
+    const appId = await submitApplication(server.app, await newApplicant(server.app, server.context), callId);
+    json(await transition(callId, 'closed'), 200);
+    const reviewer = world.reviewers[2]!;
+    json(await assign(appId, reviewer.user.id), 201);
+    const call = json<{ reviewDeadline: string }>(await inject({ method: 'GET', url: `/api/v1/calls/${callId}`, headers: world.chair.headers }), 200);
+    const at = new Date(new Date(call.reviewDeadline).getTime() - 24 * 3600_000);
+    // Each run reads the due reviews first, then claims them: one claim wins per review.
+    const runs = await Promise.all(Array.from({ length: 4 }, () => server.context.services.review.sendReminders(at, callId)));
+    expect(runs.reduce((a, b) => a + b, 0)).toBe(1);
+    const notes = json<{ items: Array<{ kind: string; entityId: string | null }> }>(await inject({ method: 'GET', url: '/api/v1/notifications?limit=200', headers: reviewer.headers }), 200);
+    expect(notes.items.filter((n) => n.kind === 'review.reminder')).toHaveLength(1);
+  });
   it('assigns by hand only panel reviewers to reviewable applications, refusing bad input and changing nothing', async () => {
     const applicant = await newApplicant(server.app, server.context);
     const callId = await openCall(server.app, world, { panel: world.reviewers.slice(0, 2).map((r) => r.user.id) });
