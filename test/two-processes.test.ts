@@ -57,9 +57,8 @@ describe.skipIf(engine !== 'postgres')('two server processes on one PostgreSQL',
       SAMPLEBANK_SEAL_INTERVAL_SECONDS: '0.5',
       SAMPLEBANK_WORK_INTERVAL_SECONDS: '0.5',
     };
-    // The first runs the migrations and creates the admin; the second finds both done.
-    a = await startServe(env);
-    b = await startServe(env);
+    // Both start at the same moment on the new database: one runs each migration and creates the admin, the other waits and finds them done.
+    [a, b] = await Promise.all([startServe(env), startServe(env)]);
     // The test sets its scene through its own process on the same database (the processes above run the timers; this one does not).
     context = await compose({ config: loadConfig({ DATABASE_URL: database.url, SAMPLEBANK_DEMO: '0', LOG_LEVEL: 'silent', SAMPLEBANK_LOGIN_RATE_LIMIT: '100000' }), logger: createLogger('silent') });
     app = await buildServer(context);

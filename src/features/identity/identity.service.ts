@@ -352,7 +352,13 @@ export function createIdentityService(db: DB, options: IdentityOptions = {}) {
     /** First start: create the admin from the environment when no user exists yet. */
     async ensureFirstAdmin(email: string | undefined, password: string | undefined): Promise<User | null> {
       if ((await identityRepository.countUsers(db)) > 0 || !email || !password) return null;
-      return service.createUser(systemActor, { email, name: 'Administrator', password, roles: ['admin'] });
+      try {
+        return await service.createUser(systemActor, { email, name: 'Administrator', password, roles: ['admin'] });
+      } catch (error) {
+        // Another server process starting at the same moment created them first.
+        if (error instanceof DomainError && error.code === 'duplicate') return null;
+        throw error;
+      }
     },
   };
   return service;

@@ -32,12 +32,17 @@ export function readMigrations(dir = MIGRATIONS_DIR): Migration[] {
 
 export async function migrate(handle: DatabaseHandle, dir = MIGRATIONS_DIR): Promise<string[]> {
   const { db } = handle;
-  await sql`create table if not exists schema_migrations (
-    version text primary key,
-    file text not null,
-    checksum text not null,
-    applied_at timestamptz not null default now()
-  )`.execute(db);
+  // Under the same lock as each migration: two processes starting at once on a new database would
+  // otherwise both create the table, and one would fail on the catalog's unique index.
+  await db.transaction().execute(async (trx) => {
+    if (handle.engine === 'postgres') await sql`select pg_advisory_xact_lock(747001)`.execute(trx);
+    await sql`create table if not exists schema_migrations (
+      version text primary key,
+      file text not null,
+      checksum text not null,
+      applied_at timestamptz not null default now()
+    )`.execute(trx);
+  });
   const applied: string[] = [];
   for (const migration of readMigrations(dir)) {
     const done = await db.transaction().execute(async (trx) => {
