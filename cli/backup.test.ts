@@ -35,7 +35,7 @@ function cli(env: Record<string, string>, args: string[], input?: string): Promi
 }
 
 async function withContext<T>(env: Record<string, string>, fn: (context: Context) => Promise<T>): Promise<T> {
-  const context = await compose({ config: loadConfig({ ...env, SAMPLEBANK_DEMO: '0', LOG_LEVEL: 'silent' }), logger: createLogger('silent') });
+  const context = await compose({ config: loadConfig({ SAMPLEBANK_AUDIT_KEY_FILE: process.env.SAMPLEBANK_AUDIT_KEY_FILE, ...env, SAMPLEBANK_DEMO: '0', LOG_LEVEL: 'silent' }), logger: createLogger('silent') });
   try {
     return await fn(context);
   } finally {

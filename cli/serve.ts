@@ -3,6 +3,7 @@ import { compose, type Context } from '../src/compose.js';
 import { buildServer } from '../src/server.js';
 import { describeDemo, loadDemo, shouldLoadDemo } from '../src/features/demo/demo.js';
 import { standardOutput } from '../src/platform/log-output.js';
+import { listenForMetrics } from '../src/platform/metrics.js';
 import { ensureWebBuilt } from './web-build.js';
 
 export function registerServe(program: Command): void {
@@ -30,6 +31,12 @@ export function registerServe(program: Command): void {
       // Closing calls on their date, reminders and the mail outbox run on a timer in every server process;
       // each piece of work is claimed in the database, so several processes on one PostgreSQL do it once.
       context.services.notifications.start(context.config.workIntervalMs);
+      // The metrics port (no token: bind it where only the scraper reaches) opens before the main one, so a listening server is a scraped one.
+      if (context.config.metricsPort !== undefined) {
+        const metrics = await listenForMetrics(context.metrics, { port: context.config.metricsPort, host: context.config.metricsHost });
+        shutdown.attachMetrics(metrics);
+        context.logger.info({ address: metrics.address }, 'metrics are served at /metrics on this address');
+      }
       const address = await server.listen({ port: context.config.port, host: context.config.host });
       context.logger.info({ address, engine: context.handle.engine }, 'SampleBank is listening');
       say(`\nSampleBank is running: open ${context.config.publicUrl} (Ctrl-C stops it)\n`);
@@ -64,6 +71,7 @@ function createShutdown(out: ReturnType<typeof standardOutput>) {
   let context: Context | undefined;
   let server: Closable | undefined;
   let sealer: { stop(): Promise<void> } | undefined;
+  let metricsListener: Closable | undefined;
   let stopping = false;
   const log = (level: 'info' | 'warn' | 'error', data: Record<string, unknown>, message: string): void => {
     if (context) context.logger[level](data, message);
@@ -86,6 +94,8 @@ function createShutdown(out: ReturnType<typeof standardOutput>) {
       context?.services.notifications.stop();
       await server?.close();
       await sealer?.stop().catch((error: unknown) => log('warn', { err: String(error) }, 'final audit seal failed'));
+      // Scraped until the requests have drained, so the drain shows on the dashboards; closed before the database.
+      await metricsListener?.close();
     } catch (error) {
       code = 1;
       log('error', { err: String(error) }, 'stopping the server failed');
@@ -113,6 +123,9 @@ function createShutdown(out: ReturnType<typeof standardOutput>) {
     attachServer(opened: Closable, openedSealer: { stop(): Promise<void> }): void {
       server = opened;
       sealer = openedSealer;
+    },
+    attachMetrics(opened: Closable): void {
+      metricsListener = opened;
     },
   };
 }

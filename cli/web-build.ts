@@ -140,7 +140,7 @@ export async function ensureWebBuilt(say: (line: string) => void, options: { for
       say(`Building the web app (${now.state === 'missing' ? 'web/dist is missing' : now.state === 'stale' ? 'web/dist is older than its sources' : 'asked for'}); this takes a few seconds…`);
       const out = path.join(web, `.dist-${process.pid}`);
       fs.rmSync(out, { recursive: true, force: true });
-      const output = await run(process.execPath, [vite, 'build', '--config', path.join(web, 'vite.config.ts'), '--outDir', out, '--emptyOutDir', '--logLevel', 'warn']);
+      const output = await run(process.execPath, [vite, 'build', '--mode', 'production', '--config', path.join(web, 'vite.config.ts'), '--outDir', out, '--emptyOutDir', '--logLevel', 'warn']);
       if (output.code !== 0 || !fs.existsSync(path.join(out, 'index.html'))) {
         fs.rmSync(out, { recursive: true, force: true });
         const message = `Building the web app failed (exit ${output.code}):\n${output.text.trim()}`;
@@ -165,7 +165,9 @@ export async function ensureWebBuilt(say: (line: string) => void, options: { for
 
 function run(command: string, args: string[]): Promise<{ code: number; text: string }> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    // A production build whatever the caller's NODE_ENV: under a test runner (NODE_ENV=test) Vite would
+    // otherwise bundle React's development build, whose StrictMode runs every effect twice.
+    const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } });
     let text = '';
     child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));

@@ -16,6 +16,7 @@ import { createImportService } from './features/inventory/import/import.service.
 import { createExportService } from './features/inventory/export/export.service.js';
 import { createInventoryService } from './features/inventory/inventory.service.js';
 import { createAuditService } from './features/audit/audit.service.js';
+import { createAuditKeys } from './features/audit/audit.keys.js';
 import { createNotificationsService } from './features/notifications/notifications.service.js';
 import { createCallsService } from './features/calls/calls.service.js';
 import { createApplicationsService } from './features/applications/applications.service.js';
@@ -32,6 +33,11 @@ import { createDistributionService } from './features/distribution/distribution.
 import { createLoansService } from './features/loans/loans.service.js';
 import { createCatalogService } from './features/catalog/catalog.service.js';
 import { createLabelsService } from './features/labels/labels.service.js';
+import { countLedgerOperations, ledgerOperationKinds } from './features/inventory/ledger.js';
+import { jobsRepository } from './features/jobs/jobs.repository.js';
+import { notificationsRepository } from './features/notifications/notifications.repository.js';
+import { auditRepository } from './features/audit/audit.repository.js';
+import { createMetrics, type Metrics } from './platform/metrics.js';
 
 export const version: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -40,6 +46,8 @@ export interface Context {
   logger: Logger;
   handle: DatabaseHandle;
   services: Services;
+  /** This context's Prometheus registry (GET /metrics); the ledger on its database counts into it. */
+  metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -55,11 +63,11 @@ export function createServices(handle: DatabaseHandle, config: Config, logger: L
     },
     config,
     logger,
-    identity: createIdentityService(db, { tokenCacheMs: config.tokenCacheSeconds * 1000 }),
+    identity: createIdentityService(db, { tokenCacheMs: config.tokenCacheSeconds * 1000, apiTokenDays: config.apiTokenDays, apiTokenMaxDays: config.apiTokenMaxDays }),
     inventory,
     setup: createSetupService(db),
     ...importExportServices(db, logger),
-    audit: createAuditService(db, logger),
+    audit: createAuditService(db, logger, createAuditKeys({ keyFile: config.auditKeyFile, trustedKeyFiles: config.auditTrustedKeyFiles, logger })),
     ...requests,
     catalog: createCatalogService({ inventory, calls: requests.calls }),
     labels: createLabelsService({ inventory }),
@@ -113,6 +121,7 @@ export async function compose(options: ComposeOptions = {}): Promise<Context> {
     throw error;
   }
   const services = createServices(handle, config, logger);
+  const metrics = contextMetrics(handle, config);
   const admin = await services.identity.ensureFirstAdmin(config.adminEmail, config.adminPassword);
   if (admin) logger.info({ email: admin.email }, 'first admin created');
   return {
@@ -120,6 +129,26 @@ export async function compose(options: ComposeOptions = {}): Promise<Context> {
     logger,
     handle,
     services,
+    metrics,
     close: () => handle.close(),
   };
+}
+
+/** One registry per context; what it reads from the database, it reads through the features' repositories. */
+function contextMetrics(handle: DatabaseHandle, config: Config): Metrics {
+  const { db } = handle;
+  const metrics = createMetrics({
+    version,
+    engine: handle.engine,
+    connections: () => handle.connections(),
+    readings: {
+      jobs: () => jobsRepository.backlog(db),
+      mailOutbox: () => notificationsRepository.outboxBacklog(db),
+      lastSealAgeSeconds: () => auditRepository.lastSealAgeSeconds(db),
+    },
+    ledgerKinds: ledgerOperationKinds,
+    processMetrics: config.metricsToken !== undefined || config.metricsPort !== undefined,
+  });
+  countLedgerOperations(db, metrics.ledger);
+  return metrics;
 }

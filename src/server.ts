@@ -29,6 +29,9 @@ export async function buildServer(context: Context): Promise<FastifyInstance> {
     version,
     authenticate: (request) => services.identity.authenticate(credentialOf(request)),
     health: services.health,
+    trustProxy: context.config.trustProxy,
+    metrics: context.metrics,
+    metricsToken: context.config.metricsToken,
     api: [
       identityRoutes(services.identity, { cookieSecure: context.config.cookieSecure, loginRateLimit: context.config.loginRateLimit }),
       setupRoutes(services.setup, { loginRateLimit: context.config.loginRateLimit }),

@@ -48,7 +48,12 @@ export async function createPostgresDatabase(prefix = 'sb_test'): Promise<{ url:
 
 export async function createTestContext(overrides: Partial<Config> = {}): Promise<TestContext> {
   // Tests sign in many users from one address; the login rate limit itself is tested with its default (rate-limit.test.ts).
-  const base = loadConfig({ LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', SAMPLEBANK_DEMO: '0', SAMPLEBANK_LOGIN_RATE_LIMIT: '100000' });
+  const base = loadConfig({
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    SAMPLEBANK_DEMO: '0',
+    SAMPLEBANK_LOGIN_RATE_LIMIT: '100000',
+    ...(process.env.SAMPLEBANK_AUDIT_KEY_FILE ? { SAMPLEBANK_AUDIT_KEY_FILE: process.env.SAMPLEBANK_AUDIT_KEY_FILE } : {}),
+  });
   const logger = createLogger(base.logLevel);
   if (engine === 'postgres') {
     const database = await createPostgresDatabase();

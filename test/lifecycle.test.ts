@@ -41,7 +41,7 @@ describe(`the server process on ${engine}`, () => {
 
   /** The deployment opened in this process (only while no server runs on a PGlite folder). */
   async function withContext<T>(fn: (context: Context) => Promise<T>): Promise<T> {
-    const context = await compose({ config: loadConfig({ ...env, SAMPLEBANK_DEMO: '0', LOG_LEVEL: 'silent' }), logger: createLogger('silent') });
+    const context = await compose({ config: loadConfig({ SAMPLEBANK_AUDIT_KEY_FILE: process.env.SAMPLEBANK_AUDIT_KEY_FILE, ...env, SAMPLEBANK_DEMO: '0', LOG_LEVEL: 'silent' }), logger: createLogger('silent') });
     try {
       return await fn(context);
     } finally {

@@ -60,7 +60,7 @@ describe.skipIf(engine !== 'postgres')('two server processes on one PostgreSQL',
     // Both start at the same moment on the new database: one runs each migration and creates the admin, the other waits and finds them done.
     [a, b] = await Promise.all([startServe(env), startServe(env)]);
     // The test sets its scene through its own process on the same database (the processes above run the timers; this one does not).
-    context = await compose({ config: loadConfig({ DATABASE_URL: database.url, SAMPLEBANK_DEMO: '0', LOG_LEVEL: 'silent', SAMPLEBANK_LOGIN_RATE_LIMIT: '100000' }), logger: createLogger('silent') });
+    context = await compose({ config: loadConfig({ SAMPLEBANK_AUDIT_KEY_FILE: process.env.SAMPLEBANK_AUDIT_KEY_FILE, DATABASE_URL: database.url, SAMPLEBANK_DEMO: '0', LOG_LEVEL: 'silent', SAMPLEBANK_LOGIN_RATE_LIMIT: '100000' }), logger: createLogger('silent') });
     app = await buildServer(context);
     await app.ready();
     world = await buildWorld(app, context, { reviewers: 3 });

@@ -66,6 +66,8 @@ export interface StreamCursor {
   stream: string;
   nextSeq: bigint;
   prevHash: string;
+  /** The time of the event before (ISO 8601): time never goes backwards within a stream. */
+  prevAt?: string;
 }
 
 export interface StoredEvent extends ChainedEvent {
@@ -96,9 +98,37 @@ export function checkLink(cursor: StreamCursor, event: StoredEvent): LinkProblem
   if (eventHash(cursor.prevHash, event) !== event.hash) {
     return { kind: 'event', seq: event.seq, reason: 'its content no longer matches its hash (the event was edited)' };
   }
+  if (cursor.prevAt !== undefined && Date.parse(event.occurredAt) < Date.parse(cursor.prevAt)) {
+    return { kind: 'event', seq: event.seq, reason: `it is dated ${event.occurredAt}, before the event it follows (${cursor.prevAt}): it was backdated` };
+  }
   return null;
 }
 
 export function advance(cursor: StreamCursor, event: StoredEvent): StreamCursor {
-  return { stream: cursor.stream, nextSeq: event.seq + 1n, prevHash: event.hash };
+  return { stream: cursor.stream, nextSeq: event.seq + 1n, prevHash: event.hash, prevAt: event.occurredAt };
+}
+
+/** Who signs seals: the key's id (a fingerprint of its public key) and the signature of a seal's hash. */
+export interface SealSigner {
+  keyId: string;
+  sign(sealHash: string): string;
+}
+
+/** The first 16 hex digits of the SHA-256 of the public key (SPKI, DER): short, stable, and names the key in every seal. */
+export function keyIdOf(publicKey: crypto.KeyObject): string {
+  return crypto.createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 16);
+}
+
+export function sealSigner(privateKey: crypto.KeyObject): SealSigner {
+  const keyId = keyIdOf(crypto.createPublicKey(privateKey));
+  return { keyId, sign: (hash) => crypto.sign(null, Buffer.from(hash, 'hex'), privateKey).toString('base64') };
+}
+
+/** Whether `signature` (base64) is the key's Ed25519 signature of the seal hash. */
+export function sealSignatureValid(publicKey: crypto.KeyObject, sealHash: string, signature: string): boolean {
+  try {
+    return crypto.verify(null, Buffer.from(sealHash, 'hex'), publicKey, Buffer.from(signature, 'base64'));
+  } catch {
+    return false;
+  }
 }

@@ -28,11 +28,15 @@ const envSchema = z.object({
   SAMPLEBANK_SEAL_INTERVAL_SECONDS: z.coerce.number().min(0.1).max(86_400).default(60),
   SAMPLEBANK_WORK_INTERVAL_SECONDS: z.coerce.number().min(0.1).max(86_400).default(60),
   SAMPLEBANK_SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().min(1).max(600).default(8),
+  SAMPLEBANK_AUDIT_KEY_FILE: z.string().min(1).optional(),
+  SAMPLEBANK_AUDIT_TRUSTED_KEYS: z.string().optional(),
   SAMPLEBANK_LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(10),
   SMTP_URL: z.string().optional(),
   SMTP_FROM: z.string().default('SampleBank <no-reply@samplebank.local>'),
   SAMPLEBANK_BLOCK_OVERDUE: boolFlag.default(true),
   SAMPLEBANK_TOKEN_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(5),
+  SAMPLEBANK_API_TOKEN_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  SAMPLEBANK_API_TOKEN_MAX_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
 });
 
 export interface Config {
@@ -65,6 +69,10 @@ export interface Config {
   workIntervalMs: number;
   /** On SIGTERM/SIGINT, the longest the server waits for requests in flight, the last seal and the database before it exits anyway. */
   shutdownTimeoutMs: number;
+  /** The Ed25519 key that signs audit seals: kept outside the database, generated on first use when missing. */
+  auditKeyFile: string;
+  /** More public keys whose seals verify (a rotated key, another deployment's): PEM files. */
+  auditTrustedKeyFiles: string[];
   /** Sign-in (and setup) attempts per client address per minute. */
   loginRateLimit: number;
   smtpUrl: string | undefined;
@@ -73,6 +81,10 @@ export interface Config {
   blockOverdue: boolean;
   /** Seconds a process remembers who a token belongs to; a token revoked by another process works that much longer. 0 turns it off. */
   tokenCacheSeconds: number;
+  /** Days a new API token lives when its creator does not say how many. */
+  apiTokenDays: number;
+  /** The most days a new API token may be asked to live. */
+  apiTokenMaxDays: number;
 }
 
 /** Reads configuration from the environment; a bad value stops start-up with a message naming the variable. */
@@ -84,6 +96,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  if (e.SAMPLEBANK_API_TOKEN_DAYS > e.SAMPLEBANK_API_TOKEN_MAX_DAYS) {
+    throw new Error(`Invalid configuration:\n  SAMPLEBANK_API_TOKEN_DAYS: must not exceed SAMPLEBANK_API_TOKEN_MAX_DAYS (${e.SAMPLEBANK_API_TOKEN_MAX_DAYS})`);
+  }
   const publicUrl = e.SAMPLEBANK_PUBLIC_URL ?? `http://localhost:${e.PORT}`;
   const config: Config = {
     dataDir: path.resolve(e.DATA_DIR),
@@ -105,11 +120,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     sealIntervalMs: Math.round(e.SAMPLEBANK_SEAL_INTERVAL_SECONDS * 1000),
     workIntervalMs: Math.round(e.SAMPLEBANK_WORK_INTERVAL_SECONDS * 1000),
     shutdownTimeoutMs: Math.round(e.SAMPLEBANK_SHUTDOWN_TIMEOUT_SECONDS * 1000),
+    auditKeyFile: path.resolve(e.SAMPLEBANK_AUDIT_KEY_FILE ?? path.join(e.DATA_DIR, 'audit-signing-key.pem')),
+    auditTrustedKeyFiles: (e.SAMPLEBANK_AUDIT_TRUSTED_KEYS ?? '').split(',').map((f) => f.trim()).filter(Boolean).map((f) => path.resolve(f)),
     loginRateLimit: e.SAMPLEBANK_LOGIN_RATE_LIMIT,
     smtpUrl: e.SMTP_URL,
     smtpFrom: e.SMTP_FROM,
     blockOverdue: e.SAMPLEBANK_BLOCK_OVERDUE,
     tokenCacheSeconds: e.SAMPLEBANK_TOKEN_CACHE_SECONDS,
+    apiTokenDays: e.SAMPLEBANK_API_TOKEN_DAYS,
+    apiTokenMaxDays: e.SAMPLEBANK_API_TOKEN_MAX_DAYS,
   };
   return { ...config, ...overrides };
 }

@@ -121,6 +121,10 @@ describe('web app in Chromium', () => {
     const works = await fetch(`${app.baseUrl}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
     expect(works.status).toBe(200);
     await page.getByRole('rowheader', { name: 'analysis script' }).waitFor();
+    // Left empty, the days field gives the server's default, 90 days: shown with the new token and in the list (created, expires).
+    const expires = await page.locator('.secret time').getAttribute('datetime');
+    expect(Math.round((new Date(expires!).getTime() - Date.now()) / 86_400_000)).toBe(90);
+    expect(await page.getByRole('row', { name: /analysis script/ }).locator('time').count()).toBe(2);
     page.once('dialog', (dialog) => void dialog.accept());
     await page.getByRole('button', { name: 'Revoke: analysis script' }).click();
     await page.getByText('No API tokens yet').waitFor();

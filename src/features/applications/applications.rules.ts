@@ -76,10 +76,3 @@ export function displayName(given: string | undefined): string {
   if (!cleaned) return 'attachment.pdf';
   return /\.pdf$/i.test(cleaned) ? cleaned : `${cleaned}.pdf`;
 }
-
-export function csvCell(value: string | number): string {
-  let text = String(value);
-  // A cell starting with = + - @ is a formula in spreadsheets; neutralise it.
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}

@@ -10,6 +10,7 @@
  * per-institution split.
  */
 import { hasRole, type Actor } from '../../core/actor.js';
+import { csvLine, type CsvColumn } from '../../core/csv.js';
 import { forbidden, notFound } from '../../core/errors.js';
 import { authorize } from '../../core/policy.js';
 import { formatQuantity } from '../../core/quantity.js';
@@ -17,7 +18,6 @@ import type { ApplicationState } from '../../core/workflow.js';
 import type { DB } from '../../platform/db/database.js';
 import type { CallsService } from '../calls/calls.service.js';
 import { applicationsRepository as repo } from './applications.repository.js';
-import { csvCell } from './applications.rules.js';
 
 /** States that mean "approved, in whole or in part", including everything that follows approval. */
 export const APPROVED_STATES: readonly ApplicationState[] = ['approved', 'partially_approved', 'allocated', 'shipped', 'received', 'reporting', 'closed'];
@@ -147,5 +147,7 @@ export async function callStatisticsCsv(db: DB, calls: CallsService, actor: Acto
     ...s.byResearchDirection.map((row) => [`distributed-direction (${s.distributed.unit})`, row.direction, '', row.distributed, '']),
     ...(s.byInstitution ?? []).map((row) => [`distributed-institution (${s.distributed.unit})`, row.code, row.name, row.distributed, '']),
   ];
-  return `${lines.map((line) => line.map(csvCell).join(',')).join('\r\n')}\r\n`;
+  // Kinds, directions and institution names are what people typed; the last two columns hold counts and quantities the product formats.
+  const columns: CsvColumn[] = ['text', 'text', 'text', 'number', 'number'];
+  return lines.map((line) => csvLine(line, columns)).join('');
 }

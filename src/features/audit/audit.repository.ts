@@ -23,6 +23,8 @@ export interface SealRow {
   heads: SealHeads;
   prev_hash: string;
   hash: string;
+  key_id: string | null;
+  signature: string | null;
 }
 
 export interface StreamHeadRow {
@@ -54,17 +56,17 @@ export interface EventFilter {
 
 export const auditRepository = {
   /** Locks the stream head for this transaction (creating it on first use) and returns it. */
-  async lockStreamHead(tx: Tx, stream: string, genesis: string): Promise<{ seq: bigint; headHash: string }> {
+  async lockStreamHead(tx: Tx, stream: string, genesis: string): Promise<{ seq: bigint; headHash: string; headAt: Date | null }> {
     // Usually the head exists: one round trip. Only a new stream needs the insert first.
-    const existing = await tx.selectFrom('audit_streams').select(['seq', 'head_hash']).where('stream', '=', stream).forUpdate().executeTakeFirst();
-    if (existing) return { seq: BigInt(existing.seq), headHash: existing.head_hash };
+    const existing = await tx.selectFrom('audit_streams').select(['seq', 'head_hash', 'head_at']).where('stream', '=', stream).forUpdate().executeTakeFirst();
+    if (existing) return { seq: BigInt(existing.seq), headHash: existing.head_hash, headAt: existing.head_at };
     await tx
       .insertInto('audit_streams')
       .values({ stream, seq: 0n, head_hash: genesis })
       .onConflict((oc) => oc.column('stream').doNothing())
       .execute();
-    const row = await tx.selectFrom('audit_streams').select(['seq', 'head_hash']).where('stream', '=', stream).forUpdate().executeTakeFirstOrThrow();
-    return { seq: BigInt(row.seq), headHash: row.head_hash };
+    const row = await tx.selectFrom('audit_streams').select(['seq', 'head_hash', 'head_at']).where('stream', '=', stream).forUpdate().executeTakeFirstOrThrow();
+    return { seq: BigInt(row.seq), headHash: row.head_hash, headAt: row.head_at };
   },
 
   /** The event and the moved head in one statement (one round trip while the head is locked). */
@@ -72,7 +74,7 @@ export const auditRepository = {
     await tx
       .with('event', (db) => db.insertInto('audit_events').values({ ...row, data: JSON.stringify(row.data) }))
       .updateTable('audit_streams')
-      .set({ seq: row.seq, head_hash: row.hash })
+      .set({ seq: row.seq, head_hash: row.hash, head_at: row.occurred_at })
       .where('stream', '=', row.stream)
       .execute();
   },
@@ -90,8 +92,23 @@ export const auditRepository = {
       .execute();
   },
 
-  lastSeal(db: Executor): Promise<{ seq: string; hash: string } | undefined> {
-    return db.selectFrom('audit_seals').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+  lastSeal(db: Executor): Promise<Pick<SealRow, 'seq' | 'hash' | 'sealed_at' | 'key_id' | 'signature'> | undefined> {
+    return db.selectFrom('audit_seals').select(['seq', 'hash', 'sealed_at', 'key_id', 'signature']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+  },
+
+  seal(db: Executor, seq: bigint): Promise<SealRow | undefined> {
+    return db.selectFrom('audit_seals').select(['seq', 'sealed_at', 'heads', 'prev_hash', 'hash', 'key_id', 'signature']).where('seq', '=', seq.toString()).executeTakeFirst() as Promise<SealRow | undefined>;
+  },
+
+  /** Seconds since the last seal by the database's clock (null before the first), for /metrics: the primary key finds it. */
+  async lastSealAgeSeconds(db: Executor): Promise<number | null> {
+    const row = await db
+      .selectFrom('audit_seals')
+      .select(sql<string>`greatest(0, extract(epoch from now() - sealed_at))`.as('age'))
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row ? Number(row.age) : null;
   },
 
   async insertSeal(tx: Tx, row: SealRow): Promise<void> {
@@ -112,7 +129,7 @@ export const auditRepository = {
   sealsPage(db: Executor, afterSeq: bigint, upTo: bigint, limit: number): Promise<SealRow[]> {
     return db
       .selectFrom('audit_seals')
-      .select(['seq', 'sealed_at', 'heads', 'prev_hash', 'hash'])
+      .select(['seq', 'sealed_at', 'heads', 'prev_hash', 'hash', 'key_id', 'signature'])
       .where('seq', '>', afterSeq.toString())
       .where('seq', '<=', upTo.toString())
       .orderBy('seq')
@@ -149,6 +166,11 @@ export const auditRepository = {
        where st.seq > 0 and (e.id is null or e.hash <> st.head_hash)
        order by st.stream`.execute(db);
     return result.rows;
+  },
+
+  async countEvents(db: Executor): Promise<number> {
+    const row = await db.selectFrom('audit_events').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+    return Number(row.n);
   },
 
   listEvents(db: Executor, filter: EventFilter, limit: number): Promise<AuditEventRow[]> {

@@ -13,6 +13,19 @@ export function auditRoutes(audit: AuditService) {
       schema: { tags, summary: 'Seal pending heads and verify the whole audit trail (auditor, admin)', response: { 200: s.verification } },
     }, async (request) => audit.verify(request.actor));
 
+    app.post('/audit/verify', {
+      schema: {
+        tags,
+        summary: 'Verify the whole audit trail against an anchor kept outside the database: it must still hold the anchored seal, unchanged (auditor, admin)',
+        body: s.anchorVerifyInput,
+        response: { 200: s.verification },
+      },
+    }, async (request) => audit.verify(request.actor, { anchor: request.body.anchor }));
+
+    app.get('/audit/anchor', {
+      schema: { tags, summary: 'The newest seal, signed, with the public key: keep it outside the database to prove later that the trail was not rewritten (auditor, admin)', response: { 200: s.anchor } },
+    }, async (request) => audit.anchor(request.actor));
+
     app.get('/audit/events', {
       schema: { tags, summary: 'Audit events, oldest first, filtered (auditor, admin)', querystring: s.eventQuery, response: { 200: s.eventPage } },
     }, async (request) => {

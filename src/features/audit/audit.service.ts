@@ -1,11 +1,13 @@
 import crypto from 'node:crypto';
 import type { Actor } from '../../core/actor.js';
 import { chainData, eventHash, GENESIS } from '../../core/audit-chain.js';
-import { invalid } from '../../core/errors.js';
+import { DomainError, invalid } from '../../core/errors.js';
 import { authorize } from '../../core/policy.js';
 import type { DB } from '../../platform/db/database.js';
 import type { Tx } from '../../platform/db/tx.js';
 import type { Logger } from '../../platform/logger.js';
+import { checkAnchor, makeAnchor, type AuditAnchor } from './audit.anchor.js';
+import type { AuditKeys } from './audit.keys.js';
 import { auditRepository, type AuditEventRow, type EventFilter } from './audit.repository.js';
 import { sealAudit, startSealing } from './audit.seal.js';
 import { verifyAudit, type Verification } from './audit.verify.js';
@@ -23,6 +25,8 @@ export interface AuditEntry {
 export interface LockedHead {
   seq: bigint;
   headHash: string;
+  /** When the stream's newest event happened, when the caller read it. */
+  headAt?: Date | null;
 }
 
 /**
@@ -34,7 +38,8 @@ export interface LockedHead {
 export async function recordAudit(tx: Tx, actor: Actor, entry: AuditEntry, locked?: LockedHead): Promise<string> {
   const head = locked ?? (await auditRepository.lockStreamHead(tx, entry.stream, GENESIS));
   const seq = head.seq + 1n;
-  const occurredAt = new Date();
+  // Never before the event it follows (the database refuses that): another server's clock may run a little ahead.
+  const occurredAt = new Date(Math.max(Date.now(), head.headAt?.getTime() ?? 0));
   const event = {
     id: crypto.randomUUID(),
     stream: entry.stream,
@@ -116,20 +121,45 @@ function decodeCursor(cursor: string): { occurredAt: Date; id: string } {
 
 export type AuditService = ReturnType<typeof createAuditService>;
 
-export function createAuditService(db: DB, logger: Logger) {
+export function createAuditService(db: DB, logger: Logger, keys: AuditKeys) {
+  /** The key file is read (or created, noting the newest seal so far) before the first seal or check. */
+  const ready = () => keys.load(async () => BigInt((await auditRepository.lastSeal(db))?.seq ?? 0));
+  /** Seals what moved, signed; a trail whose newest seal is unsigned (written before signing) gets a signed seal on top. */
+  const seal = async (options: { headsPerSeal?: number } = {}) => {
+    await ready();
+    return sealAudit(db, { ...options, signer: keys.signer(), signOnTop: true });
+  };
   return {
-    /** Seals the heads that moved; the server also does this on a timer. */
-    seal: () => sealAudit(db),
+    seal,
 
-    startSealing: (intervalMs: number) => startSealing(db, logger, intervalMs),
+    startSealing: (intervalMs: number) => startSealing(() => seal(), logger, intervalMs),
 
-    /** Seals what is pending, then verifies every chain and the seals. */
-    async verify(actor: Actor | null): Promise<Verification> {
+    /** The signing key's public key (PEM), to keep beside the anchors. */
+    async publicKey(): Promise<string> {
+      await ready();
+      return keys.publicKeyPem();
+    },
+
+    /** Seals what is pending, then verifies every chain, the seals and their signatures (and, given one, the anchor). */
+    async verify(actor: Actor | null, options: { anchor?: AuditAnchor } = {}): Promise<Verification> {
       authorize(actor, 'audit.verify');
-      await sealAudit(db);
-      const result = await verifyAudit(db);
+      const anchor = options.anchor ? checkAnchor(options.anchor) : undefined;
+      await seal();
+      const result = await verifyAudit(db, { keys: keys.trusted(), unsignedUpTo: keys.unsignedUpTo(), anchor });
       if (!result.ok) logger.error({ firstBad: result.firstBad }, 'the audit trail failed verification');
       return result;
+    },
+
+    /** The newest seal, signed, to keep outside the database (samplebank audit anchor). */
+    async anchor(actor: Actor | null): Promise<AuditAnchor> {
+      authorize(actor, 'audit.verify');
+      await seal();
+      const last = await auditRepository.lastSeal(db);
+      if (!last) throw new DomainError('conflict', 'The audit trail has no seal yet: nothing has been recorded to anchor');
+      if (!last.signature || !last.key_id) throw new DomainError('conflict', 'The newest seal is not signed; verify the trail first');
+      const key = keys.trusted().get(last.key_id);
+      if (!key) throw new DomainError('conflict', `The newest seal is signed by key ${last.key_id}, which this server does not hold`);
+      return makeAnchor({ seq: last.seq, hash: last.hash, sealed_at: last.sealed_at, key_id: last.key_id, signature: last.signature }, key.publicKey, await auditRepository.countEvents(db));
     },
 
     async listEvents(actor: Actor | null, query: EventQuery): Promise<{ items: AuditEvent[]; nextCursor: string | null }> {

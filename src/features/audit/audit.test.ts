@@ -6,7 +6,6 @@ import { inTransaction, sqlState } from '../../platform/db/tx.js';
 import { createTestServer, engine, type TestServer } from '../../../test/harness.js';
 import { problem, signIn, unique, type SignedIn } from '../../../test/factories.js';
 import { recordAudit } from './audit.service.js';
-import { sealAudit } from './audit.seal.js';
 import { verifyAudit } from './audit.verify.js';
 
 interface EventPage {
@@ -34,7 +33,7 @@ describe(`audit trail on ${engine}`, () => {
     const streams = Array.from({ length: 12 }, () => unique('sample:'));
     for (let round = 0; round < 10; round++) {
       for (const stream of streams) await record(stream, 'sample.adjust', { round, at: new Date(), nested: { list: [1, 'two', null], undef: undefined } });
-      if (round % 3 === 0) await sealAudit(db(), { headsPerSeal: 5 });
+      if (round % 3 === 0) await server.context.services.audit.seal({ headsPerSeal: 5 });
     }
     const total = Number((await db().selectFrom('audit_events').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
     const result = await verifyAudit(db(), { eventsPage: 7, sealsPage: 2 });
@@ -55,10 +54,10 @@ describe(`audit trail on ${engine}`, () => {
 
   it('seals only the streams that moved, and nothing when nothing moved', async () => {
     const stream = unique('sample:');
-    await sealAudit(db());
-    expect(await sealAudit(db())).toBeNull();
+    await server.context.services.audit.seal();
+    expect(await server.context.services.audit.seal()).toBeNull();
     await record(stream);
-    const seal = await sealAudit(db());
+    const seal = await server.context.services.audit.seal();
     expect(seal?.streams).toBe(1);
     const row = await db().selectFrom('audit_seals').select('heads').where('seq', '=', seal!.seq.toString()).executeTakeFirstOrThrow();
     expect(Object.keys(row.heads)).toEqual([stream]);
@@ -66,11 +65,12 @@ describe(`audit trail on ${engine}`, () => {
   });
 
   it('seals on a timer while the server runs, and once more when it stops', async () => {
-    const sealer = server.context.services.audit.startSealing(20);
     const lastSeal = async () => Number((await db().selectFrom('audit_seals').select((eb) => eb.fn.max('seq').as('top')).executeTakeFirstOrThrow()).top ?? 0);
     const stream = unique('sample:');
-    await record(stream);
     const before = await lastSeal();
+    // The sealer seals once at start, then every 20 ms.
+    const sealer = server.context.services.audit.startSealing(20);
+    await record(stream);
     let sealed = false;
     for (let i = 0; i < 100 && !sealed; i++) {
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -88,7 +88,7 @@ describe(`audit trail on ${engine}`, () => {
 
   it('refuses UPDATE, DELETE and TRUNCATE of audit rows on the app connection', async () => {
     await record(unique('sample:'));
-    await sealAudit(db());
+    await server.context.services.audit.seal();
     const attempts = [
       sql`update audit_events set action = 'x'`,
       sql`delete from audit_events`,

@@ -75,9 +75,11 @@ export const identityRepository = {
     return tx.updateTable('users').set(set).where('id', '=', id).returning(userColumns).executeTakeFirstOrThrow() as Promise<UserRow>;
   },
 
-  /** Ends every session and API token of the user; returns how many were still live. */
-  async revokeUserTokens(tx: Executor, userId: string): Promise<number> {
-    const result = await tx.updateTable('auth_tokens').set({ revoked_at: new Date() }).where('user_id', '=', userId).where('revoked_at', 'is', null).executeTakeFirst();
+  /** Ends every session and API token of the user (but the one whose hash is `exceptHash`); returns how many were still live. */
+  async revokeUserTokens(tx: Executor, userId: string, exceptHash?: string): Promise<number> {
+    let query = tx.updateTable('auth_tokens').set({ revoked_at: new Date() }).where('user_id', '=', userId).where('revoked_at', 'is', null);
+    if (exceptHash !== undefined) query = query.where('token_hash', '<>', exceptHash);
+    const result = await query.executeTakeFirst();
     return Number(result.numUpdatedRows);
   },
 
@@ -164,38 +166,57 @@ export const identityRepository = {
       .executeTakeFirst();
   },
 
-  /** When the address may try again, if it is backing off now. */
-  loginLockedUntil(db: Executor, email: string): Promise<Date | null> {
-    return db
-      .selectFrom('login_throttle')
-      .select('locked_until')
-      .where('email', '=', email.toLowerCase())
-      .where('locked_until', '>', new Date())
-      .executeTakeFirst()
-      .then((row) => row?.locked_until ?? null);
+  /**
+   * When this address may try this account again, if it must wait now: its own failures on the
+   * account always count; the address's failures on any account and the account's failures from
+   * any address count only where the account has not signed in from this address recently.
+   */
+  async loginWaitUntil(db: Executor, account: string, address: string, knownDays: number): Promise<Date | null> {
+    const result = await sql<{ until: Date | null }>`
+      select max(f.wait_until) as until from login_failures f
+      where f.wait_until > now()
+        and ((f.account = ${account} and f.address = ${address})
+          or (((f.account = '' and f.address = ${address}) or (f.account = ${account} and f.address = ''))
+            and not exists (select 1 from login_known_addresses k
+              where k.account = ${account} and k.address = ${address} and k.last_signed_in_at > now() - make_interval(days => ${knownDays}))))`.execute(db);
+    return result.rows[0]?.until ?? null;
   },
 
   /**
-   * Counts one failed sign-in for the address (a count older than the window starts again) and,
-   * from the threshold on, backs it off: base seconds, doubling per further failure, capped.
+   * Counts one failed sign-in under a key ('' for "any"): what has leaked away since the last
+   * failure goes first; from the threshold on, the key waits base seconds, doubling per further
+   * failure, capped (never less than a wait already set).
    */
-  async recordLoginFailure(db: Executor, email: string, rule: { threshold: number; windowSeconds: number; baseSeconds: number; maxSeconds: number }): Promise<void> {
-    const key = email.toLowerCase().slice(0, 254);
+  async recordLoginFailure(db: Executor, key: { account: string; address: string }, rule: { threshold: number; leakSeconds: number; baseSeconds: number; maxSeconds: number }): Promise<void> {
+    // To the hundredth: the instants between quick failures must not keep the fifth at 4.9999.
+    const count = sql`round((greatest(0, f.failures::float8 - extract(epoch from now() - f.last_failed_at)::float8 / ${rule.leakSeconds}::float8) + 1)::numeric, 2)::float8`;
     await sql`
-      insert into login_throttle as t (email) values (${key})
-      on conflict (email) do update set
-        failures = case when t.last_failed_at < now() - make_interval(secs => ${rule.windowSeconds}) then 1 else t.failures + 1 end,
-        first_failed_at = case when t.last_failed_at < now() - make_interval(secs => ${rule.windowSeconds}) then now() else t.first_failed_at end,
-        last_failed_at = now()`.execute(db);
-    await sql`
-      update login_throttle set locked_until = now() + make_interval(secs => least(${rule.maxSeconds}::float8, ${rule.baseSeconds}::float8 * power(2, failures - ${rule.threshold})))
-      where email = ${key} and failures >= ${rule.threshold}`.execute(db);
-    // Keep the table small: rows whose window and back-off are long over go.
-    await sql`delete from login_throttle where last_failed_at < now() - interval '1 day' and (locked_until is null or locked_until < now())`.execute(db);
+      insert into login_failures as f (account, address, failures) values (${key.account}, ${key.address}, 1)
+      on conflict (account, address) do update set
+        failures = ${count},
+        last_failed_at = now(),
+        wait_until = case when ${count} >= ${rule.threshold}::float8
+          then greatest(f.wait_until, now() + make_interval(secs => least(${rule.maxSeconds}::float8, ${rule.baseSeconds}::float8 * power(2, ${count} - ${rule.threshold}::float8))))
+          else f.wait_until end`.execute(db);
   },
 
-  clearLoginFailures(db: Executor, email: string) {
-    return db.deleteFrom('login_throttle').where('email', '=', email.toLowerCase()).execute();
+  /** Keeps the counters small: a counter quiet for a day has leaked away (none waits that long). */
+  pruneLoginFailures(db: Executor) {
+    return sql`delete from login_failures where last_failed_at < now() - interval '1 day' and (wait_until is null or wait_until < now())`.execute(db);
+  },
+
+  /** A successful sign-in: the address's own failures on the account are forgiven, and the address is known for the account. */
+  async recordLoginSuccess(db: Executor, account: string, address: string, knownDays: number): Promise<void> {
+    await sql`delete from login_failures where account = ${account} and address = ${address}`.execute(db);
+    await sql`
+      insert into login_known_addresses (account, address) values (${account}, ${address})
+      on conflict (account, address) do update set last_signed_in_at = now()`.execute(db);
+    await sql`delete from login_known_addresses where last_signed_in_at < now() - make_interval(days => ${knownDays})`.execute(db);
+  },
+
+  /** Forgets every failure counted against the account (its new password makes them moot). */
+  async clearLoginFailures(db: Executor, account: string): Promise<void> {
+    await sql`delete from login_failures where account = ${account}`.execute(db);
   },
 
   revokeTokenByHash(db: Executor, tokenHash: string) {

@@ -23,7 +23,8 @@ export function identityRoutes(identity: IdentityService, options: { cookieSecur
       schema: { tags, summary: 'Sign in; answers a bearer token and sets the session cookie', body: s.loginInput, response: { 200: s.loginOutput } },
       config: { public: true, rateLimit: { max: options.loginRateLimit, timeWindow: '1 minute' } },
     }, async (request, reply) => {
-      const result = await identity.login(request.body.email, request.body.password);
+      // request.ip follows the server's trustProxy setting: behind a proxy, the client's address, not the proxy's.
+      const result = await identity.login(request.body.email, request.body.password, request.ip);
       setSessionCookie(reply, result.token, options.cookieSecure);
       return result;
     });
@@ -37,8 +38,10 @@ export function identityRoutes(identity: IdentityService, options: { cookieSecur
 
     app.get('/me', { schema: { tags, summary: 'The signed-in user', response: { 200: s.user } } }, async (request) => identity.me(request.actor));
 
-    app.post('/me/password', { schema: { tags, summary: 'Change your password', body: s.passwordChangeInput } }, async (request, reply) => {
-      await identity.changePassword(request.actor, request.body);
+    app.post('/me/password', {
+      schema: { tags, summary: 'Change your password; ends every other session and API token of yours (the one used for this request stays)', body: s.passwordChangeInput },
+    }, async (request, reply) => {
+      await identity.changePassword(request.actor, request.body, credentialOf(request));
       return reply.code(204).send();
     });
 
@@ -47,7 +50,12 @@ export function identityRoutes(identity: IdentityService, options: { cookieSecur
     }, async (request) => ({ items: await identity.listApiTokens(request.actor) }));
 
     app.post('/auth/tokens', {
-      schema: { tags, summary: 'Create an API token (shown once)', body: s.tokenInput, response: { 201: z.object({ id: s.uuid, name: z.string(), token: z.string(), createdAt: z.date(), expiresAt: z.date().nullable() }) } },
+      schema: {
+        tags,
+        summary: `Create an API token (shown once); it expires after expiresInDays (default ${identity.apiTokenDays.default}, at most ${identity.apiTokenDays.max})`,
+        body: s.tokenInput(identity.apiTokenDays.max),
+        response: { 201: z.object({ id: s.uuid, name: z.string(), token: z.string(), createdAt: z.date(), expiresAt: z.date() }) },
+      },
     }, async (request, reply) => reply.code(201).send(await identity.createApiToken(request.actor, request.body)));
 
     app.delete('/auth/tokens/:id', { schema: { tags, summary: 'Revoke an API token', params: idParam } }, async (request, reply) => {

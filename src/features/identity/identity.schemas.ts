@@ -52,7 +52,17 @@ export const userQuery = z.strictObject({
 export const loginInput = z.strictObject({ email: z.string().min(1).max(limits.email), password: z.string().min(1).max(limits.passwordMax) });
 export const loginOutput = z.object({ user, token: z.string(), expiresAt: z.date() });
 
-export const tokenInput = z.strictObject({ name: z.string().trim().min(1).max(100), expiresInDays: z.int().min(1).max(3650).optional() });
+/** An API token's name and lifetime; `maxDays` is the server's maximum (SAMPLEBANK_API_TOKEN_MAX_DAYS). */
+export const tokenInput = (maxDays: number) =>
+  z.strictObject({
+    name: z.string().trim().min(1).max(100),
+    expiresInDays: z
+      .int()
+      .min(1)
+      .max(maxDays, `at most ${maxDays} days, the most this server allows`)
+      .optional()
+      .describe("Days until the token stops working; the server's default when left out"),
+  });
 export const passwordChangeInput = z.strictObject({ currentPassword: z.string().min(1).max(limits.passwordMax), newPassword: password });
 
 export const pageQuery = z.strictObject({

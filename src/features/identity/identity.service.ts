@@ -8,17 +8,11 @@ import type { DB } from '../../platform/db/database.js';
 import { inTransaction, isUniqueViolation } from '../../platform/db/tx.js';
 import { recordAudit } from '../audit/audit.service.js';
 import { identityRepository, type UserRow } from './identity.repository.js';
-import { hashPassword, hashSecret, newSecret, verifyPassword } from './password.js';
+import { LOCAL_CLIENT, LOGIN_THROTTLE, accountKey, addressKey } from './login-throttle.js';
+import { dummyPasswordHash, hashPassword, hashSecret, newSecret, verifyPassword } from './password.js';
 import { createTokenCache } from './token-cache.js';
 
 export const SESSION_DAYS = 7;
-
-/**
- * Per-account back-off, on top of the per-address rate limit of the login route:
- * from the 5th failure within 15 minutes an address waits 30 s, doubling per
- * further failure up to 15 minutes. Unknown addresses are counted the same way.
- */
-export const LOGIN_BACKOFF = { threshold: 5, windowSeconds: 15 * 60, baseSeconds: 30, maxSeconds: 15 * 60 } as const;
 
 export interface User {
   id: string;
@@ -56,11 +50,22 @@ export type IdentityService = ReturnType<typeof createIdentityService>;
 export interface IdentityOptions {
   /** How long this process remembers who a token belongs to (0: ask the database on every request). */
   tokenCacheMs?: number;
+  /** Days an API token lives when its creator does not say (SAMPLEBANK_API_TOKEN_DAYS). */
+  apiTokenDays?: number;
+  /** The most days a creator may ask for (SAMPLEBANK_API_TOKEN_MAX_DAYS). */
+  apiTokenMaxDays?: number;
 }
+
+const DAY_MS = 24 * 3600 * 1000;
 
 export function createIdentityService(db: DB, options: IdentityOptions = {}) {
   const tokens = createTokenCache({ ttlMs: options.tokenCacheMs ?? 0 });
+  const apiTokenMaxDays = options.apiTokenMaxDays ?? 365;
+  const apiTokenDays = Math.min(options.apiTokenDays ?? 90, apiTokenMaxDays);
   const service = {
+    /** What POST /auth/tokens accepts as expiresInDays, and what it gives when none is asked for. */
+    apiTokenDays: { default: apiTokenDays, max: apiTokenMaxDays },
+
     async createInstitution(actor: Actor | null, input: { code: string; name: string; parentBody?: string | undefined }): Promise<Institution> {
       authorize(actor, 'institution.create');
       try {
@@ -223,7 +228,7 @@ export function createIdentityService(db: DB, options: IdentityOptions = {}) {
         return user.email;
       });
       tokens.clear();
-      await identityRepository.clearLoginFailures(db, email);
+      await identityRepository.clearLoginFailures(db, accountKey(email));
     },
 
     /** Enabled accounts at an e-mail domain (the demo's, for one). */
@@ -262,25 +267,41 @@ export function createIdentityService(db: DB, options: IdentityOptions = {}) {
       return service.getUser(actor, actor.userId);
     },
 
-    /** Checks the password and opens a session; the same answer for an unknown e-mail and a wrong password. */
-    async login(email: string, password: string): Promise<{ user: User; token: string; expiresAt: Date }> {
-      const lockedUntil = await identityRepository.loginLockedUntil(db, email);
-      if (lockedUntil) {
-        throw new DomainError('rate-limited', 'Too many failed sign-ins for this e-mail address; wait and try again', {
-          extensions: { retryAfter: Math.max(1, Math.ceil((lockedUntil.getTime() - Date.now()) / 1000)) },
-        });
+    /**
+     * Checks the password and opens a session; the same answer, in the same time, for an unknown
+     * e-mail and a wrong password. `from` is the client's address: failures slow down that
+     * address, not the account's owner elsewhere (login-throttle.ts).
+     */
+    async login(email: string, password: string, from: string = LOCAL_CLIENT): Promise<{ user: User; token: string; expiresAt: Date }> {
+      const account = accountKey(email);
+      const address = addressKey(from);
+      const { knownAddressDays } = LOGIN_THROTTLE;
+      const waitUntil = await identityRepository.loginWaitUntil(db, account, address, knownAddressDays);
+      if (waitUntil) {
+        const retryAfter = Math.max(1, Math.ceil((waitUntil.getTime() - Date.now()) / 1000));
+        throw new DomainError('rate-limited', `Too many failed sign-ins; wait ${retryAfter} s and try again`, { extensions: { retryAfter } });
       }
+      // Awaited on every path, so that the first sign-in after start is not the one that makes it.
+      const dummy = await dummyPasswordHash();
       const row = await identityRepository.findUserByEmail(db, email);
-      const ok = await verifyPassword(row?.password_hash ?? null, password);
-      if (!row || !ok || row.disabled_at) {
-        await identityRepository.recordLoginFailure(db, email, LOGIN_BACKOFF);
+      const hash = row && !row.disabled_at ? row.password_hash : null;
+      const matches = await verifyPassword(hash ?? dummy, password);
+      if (!row || !hash || !matches) {
+        for (const [key, rule] of [
+          [{ account, address }, LOGIN_THROTTLE.pair],
+          [{ account: '', address }, LOGIN_THROTTLE.address],
+          [{ account, address: '' }, LOGIN_THROTTLE.account],
+        ] as const) {
+          await identityRepository.recordLoginFailure(db, key, rule);
+        }
+        await identityRepository.pruneLoginFailures(db);
         throw new DomainError('invalid-credentials', 'The e-mail or the password is wrong');
       }
-      await identityRepository.clearLoginFailures(db, email);
-      const { secret, hash } = newSecret('sbs');
-      const expiresAt = new Date(Date.now() + SESSION_DAYS * 24 * 3600 * 1000);
+      await identityRepository.recordLoginSuccess(db, account, address, knownAddressDays);
+      const { secret, hash: tokenHash } = newSecret('sbs');
+      const expiresAt = new Date(Date.now() + SESSION_DAYS * DAY_MS);
       await inTransaction(db, async (tx) => {
-        await identityRepository.insertToken(tx, { id: crypto.randomUUID(), user_id: row.id, kind: 'session', name: null, token_hash: hash, expires_at: expiresAt });
+        await identityRepository.insertToken(tx, { id: crypto.randomUUID(), user_id: row.id, kind: 'session', name: null, token_hash: tokenHash, expires_at: expiresAt });
         await recordAudit(tx, { ...systemActor, userId: row.id }, { stream: `user:${row.id}`, action: 'user.login', entityType: 'user', entityId: row.id });
       });
       return { user: toUser(row), token: secret, expiresAt };
@@ -305,16 +326,21 @@ export function createIdentityService(db: DB, options: IdentityOptions = {}) {
       return actor;
     },
 
+    /** A new API token: it expires after the days asked for, up to the server's maximum, or after the server's default. */
     async createApiToken(actor: Actor | null, input: { name: string; expiresInDays?: number | undefined }) {
       authorize(actor, 'token.manage');
+      const days = input.expiresInDays ?? apiTokenDays;
+      if (!Number.isInteger(days) || days < 1 || days > apiTokenMaxDays) {
+        throw invalid('expiresInDays', `must be a whole number of days from 1 to ${apiTokenMaxDays}, the most this server allows`);
+      }
       const { secret, hash } = newSecret('sbt');
-      const expiresAt = input.expiresInDays ? new Date(Date.now() + input.expiresInDays * 24 * 3600 * 1000) : null;
+      const expiresAt = new Date(Date.now() + days * DAY_MS);
       const row = await inTransaction(db, async (tx) => {
         const inserted = await identityRepository.insertToken(tx, { id: crypto.randomUUID(), user_id: actor.userId, kind: 'api', name: input.name, token_hash: hash, expires_at: expiresAt });
-        await recordAudit(tx, actor, { stream: `user:${actor.userId}`, action: 'token.create', entityType: 'auth_token', entityId: inserted.id, data: { name: input.name } });
+        await recordAudit(tx, actor, { stream: `user:${actor.userId}`, action: 'token.create', entityType: 'auth_token', entityId: inserted.id, data: { name: input.name, expiresAt: expiresAt.toISOString() } });
         return inserted;
       });
-      return { id: row.id, name: row.name ?? input.name, token: secret, createdAt: row.created_at, expiresAt: row.expires_at };
+      return { id: row.id, name: row.name ?? input.name, token: secret, createdAt: row.created_at, expiresAt };
     },
 
     async listApiTokens(actor: Actor | null) {
@@ -335,18 +361,27 @@ export function createIdentityService(db: DB, options: IdentityOptions = {}) {
       tokens.clear();
     },
 
-    async changePassword(actor: Actor | null, input: { currentPassword: string; newPassword: string }): Promise<void> {
+    /**
+     * Changes your own password, with the current one. Every other session and API token of yours
+     * ends (someone who knew the old password may hold one); the one used for this request
+     * (`credential`, the bearer token or session cookie) stays, so you stay signed in where you are.
+     */
+    async changePassword(actor: Actor | null, input: { currentPassword: string; newPassword: string }, credential?: string): Promise<void> {
       if (!actor?.userId) throw new DomainError('unauthenticated', 'Sign in first');
-      const user = await identityRepository.findUser(db, actor.userId);
+      const userId = actor.userId;
+      const user = await identityRepository.findUser(db, userId);
       const withHash = user && (await identityRepository.findUserByEmail(db, user.email));
       if (!withHash || !(await verifyPassword(withHash.password_hash, input.currentPassword))) {
         throw new DomainError('invalid-credentials', 'The current password is wrong', { errors: [{ field: 'currentPassword', message: 'is wrong' }] });
       }
       const passwordHash = await hashPassword(input.newPassword);
       await inTransaction(db, async (tx) => {
-        await identityRepository.updatePassword(tx, actor.userId!, passwordHash);
-        await recordAudit(tx, actor, { stream: `user:${actor.userId}`, action: 'user.password-change', entityType: 'user', entityId: actor.userId });
+        await identityRepository.updatePassword(tx, userId, passwordHash);
+        const revoked = await identityRepository.revokeUserTokens(tx, userId, credential === undefined ? undefined : hashSecret(credential));
+        await recordAudit(tx, actor, { stream: `user:${userId}`, action: 'user.password-change', entityType: 'user', entityId: userId, data: { tokensRevoked: revoked } });
       });
+      // The revoked tokens' hashes are not at hand: forget everyone (changing a password is rare).
+      tokens.clear();
     },
 
     /** First start: create the admin from the environment when no user exists yet. */

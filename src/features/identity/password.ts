@@ -17,6 +17,21 @@ export async function verifyPassword(passwordHash: string | null, password: stri
   }
 }
 
+let dummy: Promise<string> | undefined;
+
+/**
+ * A hash of a random password, made once per process with the same parameters as every other:
+ * a sign-in with no password to check (an unknown e-mail, a disabled account, one without a
+ * password) verifies against it, so it costs the same time as a wrong password.
+ */
+export function dummyPasswordHash(): Promise<string> {
+  dummy ??= hashPassword(crypto.randomBytes(32).toString('base64url')).catch((error: unknown) => {
+    dummy = undefined;
+    throw error;
+  });
+  return dummy;
+}
+
 /** A secret for a session cookie, API token or setup link, and the hash that is stored. */
 export function newSecret(prefix: string): { secret: string; hash: string } {
   const secret = `${prefix}_${crypto.randomBytes(32).toString('base64url')}`;

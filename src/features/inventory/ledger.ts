@@ -15,8 +15,10 @@ import { DomainError, invalid, notFound } from '../../core/errors.js';
 import { identifyingPaths } from '../../core/consent.js';
 import { finalStates, rootIdentifier, shelfState, shelfStates, splitIdentifier, splittableStates, type SampleState } from '../../core/ledger.js';
 import { formatQuantity } from '../../core/quantity.js';
-import { isUniqueViolation, type Executor, type Tx } from '../../platform/db/tx.js';
+import { isUniqueViolation, sqlState, transactionHooks, type Executor, type Tx } from '../../platform/db/tx.js';
+import type { DB } from '../../platform/db/database.js';
 import type { MovementKind } from '../../platform/db/schema.js';
+import type { LedgerCounters } from '../../platform/metrics.js';
 import { recordAudit, type LockedHead } from '../audit/audit.service.js';
 import { collectionsRepository, type CollectionRow } from './collections.repository.js';
 import { locationsRepository } from './locations.repository.js';
@@ -213,7 +215,7 @@ async function freshIdentifier(tx: Tx, next: () => Promise<string>, skip: Readon
   throw new DomainError('conflict', 'Could not find a free identifier');
 }
 
-export const ledger = {
+const operations = {
   async create(tx: Tx, who: LedgerActor, input: CreateInput): Promise<SampleRow> {
     const collection = await collectionOf(tx, input.collectionId);
     const kind = canonicalKind(collection, input.kind, 'kind');
@@ -454,6 +456,63 @@ export const ledger = {
   async findReservation(executor: Executor, id: string): Promise<ReservationRow | undefined> {
     return samplesRepository.findReservation(executor, id);
   },
+};
+
+/** What the metrics count: each operation, and setState by its movement (ship, receive, return, state). */
+export const ledgerOperationKinds = ['create', 'split', 'reserve', 'release', 'fulfil', 'consume', 'adjust', 'destroy', 'move', 'ship', 'receive', 'return', 'state'] as const;
+type OperationKind = (typeof ledgerOperationKinds)[number];
+
+/** Who counts the operations on each database: compose.ts registers the context's metrics (one registry per context). */
+const counters = new WeakMap<DB, LedgerCounters>();
+
+export function countLedgerOperations(db: DB, to: LedgerCounters): void {
+  counters.set(db, to);
+}
+
+/** The problem type a refusal gets at the HTTP edge: the DomainError code, or what server.ts makes of a database refusal. */
+function refusalReason(error: unknown): string | undefined {
+  if (error instanceof DomainError) return error.code;
+  const state = sqlState(error);
+  if ((state === '23514' || state === '23503') && ((error as { constraint?: string }).constraint ?? (error as Error).message).startsWith('samples_consent')) return 'consent-withdrawn';
+  if (state === '23514' || state === '40001' || state === '40P01' || state === '55P03') return 'conflict';
+  if (state === '23505') return 'duplicate';
+  // Anything else (the database gone, a bug) is a failure, not a refusal: the HTTP metrics show it as a 500.
+  return undefined;
+}
+
+/**
+ * Runs one operation and counts it once its transaction is over: committed
+ * when the transaction commits (not when it is rolled back or retried), refused
+ * when the transaction ends after the operation threw (a retried attempt does
+ * not count). Transactions not opened by inTransaction are not counted.
+ */
+async function counted<T>(tx: Tx, kind: OperationKind, run: () => Promise<T>): Promise<T> {
+  const hooks = transactionHooks(tx);
+  const counter = hooks && counters.get(hooks.db);
+  if (!hooks || !counter) return run();
+  try {
+    const result = await run();
+    hooks.afterCommit(() => counter.committed(kind));
+    return result;
+  } catch (error) {
+    const reason = refusalReason(error);
+    if (reason !== undefined) hooks.afterEnd(() => counter.refused(kind, reason));
+    throw error;
+  }
+}
+
+export const ledger = {
+  ...operations,
+  create: (tx: Tx, who: LedgerActor, input: CreateInput) => counted(tx, 'create', () => operations.create(tx, who, input)),
+  split: (tx: Tx, who: LedgerActor, sampleId: string, input: SplitInput) => counted(tx, 'split', () => operations.split(tx, who, sampleId, input)),
+  reserve: (tx: Tx, who: LedgerActor, sampleId: string, input: ReserveInput) => counted(tx, 'reserve', () => operations.reserve(tx, who, sampleId, input)),
+  release: (tx: Tx, who: LedgerActor, reservationId: string, reason?: string) => counted(tx, 'release', () => operations.release(tx, who, reservationId, reason)),
+  fulfil: (tx: Tx, who: LedgerActor, reservationId: string) => counted(tx, 'fulfil', () => operations.fulfil(tx, who, reservationId)),
+  consume: (tx: Tx, who: LedgerActor, sampleId: string, quantity: bigint, reason: string) => counted(tx, 'consume', () => operations.consume(tx, who, sampleId, quantity, reason)),
+  adjust: (tx: Tx, who: LedgerActor, sampleId: string, delta: bigint, reason: string) => counted(tx, 'adjust', () => operations.adjust(tx, who, sampleId, delta, reason)),
+  destroy: (tx: Tx, who: LedgerActor, sampleId: string, reason: string) => counted(tx, 'destroy', () => operations.destroy(tx, who, sampleId, reason)),
+  move: (tx: Tx, who: LedgerActor, sampleId: string, input: MoveInput) => counted(tx, 'move', () => operations.move(tx, who, sampleId, input)),
+  setState: (tx: Tx, who: LedgerActor, sampleId: string, input: SetStateInput) => counted(tx, input.movementKind, () => operations.setState(tx, who, sampleId, input)),
 };
 
 function sampleStatesExcept(excluded: readonly string[]): string[] {

@@ -236,9 +236,9 @@ export const samplesRepository = {
   async reserveWithEntries(
     tx: Tx,
     input: { sampleId: string; quantity: bigint; states: readonly SampleState[]; reservationId: string; movementId: string; applicationId: string | null; note: string | null; actorId: string | null; requestId: string | null },
-  ): Promise<{ sample: SampleRow; reservation: ReservationRow; head: { seq: bigint; headHash: string } | undefined } | undefined> {
+  ): Promise<{ sample: SampleRow; reservation: ReservationRow; head: { seq: bigint; headHash: string; headAt: Date | null } | undefined } | undefined> {
     const q = input.quantity.toString();
-    const rows = await sql<RawSample & { r_created_at: Date | string; h_seq: string | null; h_hash: string | null }>`
+    const rows = await sql<RawSample & { r_created_at: Date | string; h_seq: string | null; h_hash: string | null; h_at: Date | string | null }>`
       with s as (
         update samples
         set reserved = reserved + ${q}::bigint,
@@ -255,12 +255,12 @@ export const samplesRepository = {
         insert into movements (id, sample_id, root_id, kind, delta, reserved_delta, quantity_after, reserved_after, state_after, reservation_id, reason, actor_id, request_id)
         select ${input.movementId}::uuid, s.id, s.root_id, 'reserve', 0, ${q}::bigint, s.quantity, s.reserved, s.state, ${input.reservationId}::uuid, ${input.note}, ${input.actorId}::uuid, ${input.requestId} from s
       ), h as (
-        select seq, head_hash from audit_streams where stream = (select 'sample:' || s.root_id::text from s) for update
+        select seq, head_hash, head_at from audit_streams where stream = (select 'sample:' || s.root_id::text from s) for update
       )
-      select s.*, r.created_at as r_created_at, h.seq as h_seq, h.head_hash as h_hash from s cross join r left join h on true`.execute(tx);
+      select s.*, r.created_at as r_created_at, h.seq as h_seq, h.head_hash as h_hash, h.head_at as h_at from s cross join r left join h on true`.execute(tx);
     const row = rows.rows[0];
     if (!row) return undefined;
-    const { r_created_at: createdAt, h_seq: headSeq, h_hash: headHash, ...raw } = row;
+    const { r_created_at: createdAt, h_seq: headSeq, h_hash: headHash, h_at: headAt, ...raw } = row;
     return {
       sample: toSampleRow(raw),
       reservation: {
@@ -274,7 +274,7 @@ export const samplesRepository = {
         created_at: new Date(createdAt),
         closed_at: null,
       },
-      head: headSeq === null || headHash === null ? undefined : { seq: BigInt(headSeq), headHash },
+      head: headSeq === null || headHash === null ? undefined : { seq: BigInt(headSeq), headHash, headAt: headAt === null ? null : new Date(headAt) },
     };
   },
 

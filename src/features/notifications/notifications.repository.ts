@@ -74,4 +74,14 @@ export const notificationsRepository = {
   outbox(db: Executor) {
     return db.selectFrom('mail_outbox').select(['id', 'to_address', 'subject', 'state', 'attempts', 'last_error']).orderBy('created_at').execute();
   },
+
+  /** Mail waiting to be sent and the age of the oldest (by the database's clock), for /metrics; the partial index on pending mail keeps it cheap. */
+  async outboxBacklog(db: Executor): Promise<{ count: number; oldestAgeSeconds: number }> {
+    const row = await db
+      .selectFrom('mail_outbox')
+      .select([sql<string>`count(*)`.as('count'), sql<string | null>`greatest(0, extract(epoch from now() - min(created_at)))`.as('age')])
+      .where('state', '=', 'pending')
+      .executeTakeFirstOrThrow();
+    return { count: Number(row.count), oldestAgeSeconds: Number(row.age ?? 0) };
+  },
 };

@@ -159,7 +159,8 @@ export function createPathologyExportsService(db: DB) {
           after = page.at(-1)!.code;
         }
       }
-      return { collection: collection ? { id: collection.id, code: collection.code, unit: collection.unit, scale: collection.scale } : { id: '', code: 'all', unit: '', scale: 0 }, header, rows: rows() };
+      // Only the count is the product's own figure; codes, sites and diagnoses are what curators typed (neutralised in CSV).
+      return { collection: collection ? { id: collection.id, code: collection.code, unit: collection.unit, scale: collection.scale } : { id: '', code: 'all', unit: '', scale: 0 }, header, numeric: ['specimens'], rows: rows() };
     },
 
     async specimensTable(actor: Actor | null, collectionId: string): Promise<ExportTable> {
@@ -184,7 +185,8 @@ export function createPathologyExportsService(db: DB) {
           after = page.at(-1)!.identifier;
         }
       }
-      return { collection: { id: c.id, code: c.code, unit: c.unit, scale: c.scale }, header, rows: rows() };
+      // Figures the product formats (a storage temperature is often negative, -80): kept as numbers in CSV.
+      return { collection: { id: c.id, code: c.code, unit: c.unit, scale: c.scale }, header, numeric: ['quantity', 'cold_ischaemia_minutes', 'storage_temperature_c', 'biosafety_level'], rows: rows() };
     },
 
     write(table: ExportTable, format: ExportFormat, out: Writable): Promise<{ samples: number }> {

@@ -41,7 +41,7 @@ let validateFhir: ValidateFunction;
 beforeAll(async () => {
   // The server's own logger, at debug, into memory: every line is searched afterwards.
   const sink = new Writable({ write(chunk: Buffer, _enc, done) { logLines.push(chunk.toString('utf8')); done(); } });
-  const base = loadConfig({ LOG_LEVEL: 'debug', SAMPLEBANK_DEMO: '0', SAMPLEBANK_LOGIN_RATE_LIMIT: '100000' });
+  const base = loadConfig({ SAMPLEBANK_AUDIT_KEY_FILE: process.env.SAMPLEBANK_AUDIT_KEY_FILE, LOG_LEVEL: 'debug', SAMPLEBANK_DEMO: '0', SAMPLEBANK_LOGIN_RATE_LIMIT: '100000' });
   const pg = engine === 'postgres' ? await createPostgresDatabase() : undefined;
   context = await compose({ config: { ...base, dataDir: IN_MEMORY, databaseUrl: pg?.url }, logger: createLogger('debug', sink) });
   app = await buildServer(context);

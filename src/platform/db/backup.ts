@@ -169,7 +169,11 @@ export async function countRows(db: DB | Tx, tables: TableInfo[]): Promise<Map<s
 /** Writes a backup of every table to file; returns each table's row count and digest. */
 export async function backupDatabase(handle: DatabaseHandle, file: string, options: { app: string; onProgress?: Progress }): Promise<TableSummary[]> {
   const partial = `${file}.partial`;
-  const out = fs.createWriteStream(partial);
+  // A backup holds every password hash and token digest: only its owner may read it, whatever the umask.
+  // A partial file left by a crash is removed first, so 'wx' creates a fresh one with our mode (and never follows a planted link).
+  fs.rmSync(partial, { force: true });
+  // Opened here, so a directory we cannot write to is an error of this call rather than of the stream.
+  const out = fs.createWriteStream(partial, { fd: fs.openSync(partial, 'wx', 0o600) });
   const gzip = file.endsWith('.gz') ? createGzip({ level: 6 }) : undefined;
   if (gzip) gzip.pipe(out);
   const sink = gzip ?? out;

@@ -12,9 +12,20 @@ import { DurableNodeFS, durableStartParams, flushFolder } from './pglite-durable
 export type Engine = 'pglite' | 'postgres';
 export type DB = Kysely<Database>;
 
+/** How the connections are used right now (read by /metrics at scrape time). */
+export interface ConnectionUse {
+  /** Connections open (PGlite: its one). */
+  total: number;
+  idle: number;
+  /** Queries or transactions waiting for a connection. */
+  waiting: number;
+  max: number;
+}
+
 export interface DatabaseHandle {
   db: DB;
   engine: Engine;
+  connections(): ConnectionUse;
   /** Where the embedded database lives (pglite only). */
   dataDir?: string;
   pglite?: PGlite;
@@ -53,6 +64,7 @@ async function openPostgres(url: string, poolSize = 20): Promise<DatabaseHandle>
   return {
     db,
     engine: 'postgres',
+    connections: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: poolSize }),
     async close() {
       await db.destroy();
     },
@@ -81,11 +93,13 @@ async function openPglite(dataDir: string): Promise<DatabaseHandle> {
     lock.release();
     throw error;
   }
-  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  const dialect = new PGliteDialect(pglite);
+  const db = new Kysely<Database>({ dialect });
   let closed = false;
   return {
     db,
     engine: 'pglite',
+    connections: () => ({ total: closed ? 0 : 1, idle: closed || dialect.use.busy ? 0 : 1, waiting: dialect.use.waiting, max: 1 }),
     ...(inMemory ? {} : { dataDir }),
     pglite,
     async close() {

@@ -48,12 +48,21 @@ class PGliteConnection implements DatabaseConnection {
   }
 }
 
+/** Whether the one connection is held and how many wait for it (for /metrics). */
+export interface PGliteUse {
+  busy: boolean;
+  waiting: number;
+}
+
 class PGliteDriver implements Driver {
   private readonly connection: PGliteConnection;
   private queue: Promise<void> = Promise.resolve();
   private release: (() => void) | undefined;
 
-  constructor(private readonly pg: PGlite) {
+  constructor(
+    private readonly pg: PGlite,
+    private readonly use: PGliteUse,
+  ) {
     this.connection = new PGliteConnection(pg);
   }
 
@@ -65,7 +74,10 @@ class PGliteDriver implements Driver {
     const previous = this.queue;
     let release!: () => void;
     this.queue = new Promise<void>((resolve) => (release = resolve));
+    this.use.waiting++;
     await previous;
+    this.use.waiting--;
+    this.use.busy = true;
     this.release = release;
     return this.connection;
   }
@@ -86,6 +98,7 @@ class PGliteDriver implements Driver {
   async releaseConnection(): Promise<void> {
     const release = this.release;
     this.release = undefined;
+    this.use.busy = false;
     release?.();
   }
 
@@ -95,12 +108,13 @@ class PGliteDriver implements Driver {
 }
 
 export class PGliteDialect implements Dialect {
+  readonly use: PGliteUse = { busy: false, waiting: 0 };
   constructor(private readonly pg: PGlite) {}
   createAdapter(): PostgresAdapter {
     return new PostgresAdapter();
   }
   createDriver(): Driver {
-    return new PGliteDriver(this.pg);
+    return new PGliteDriver(this.pg, this.use);
   }
   createIntrospector(db: Kysely<unknown>): PostgresIntrospector {
     return new PostgresIntrospector(db);

@@ -73,6 +73,8 @@ export interface AuditStreamTable {
   stream: string;
   seq: Int8;
   head_hash: string;
+  /** When the newest event happened (migrations/0045); null for streams untouched since. */
+  head_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface AuditEventTable {
@@ -96,6 +98,9 @@ export interface AuditSealTable {
   heads: Json<Record<string, { seq: string; hash: string }>>;
   prev_hash: string;
   hash: string;
+  /** Ed25519 signature of `hash` (base64) and the signing key's id; null on seals written before signing (migrations/0045). */
+  key_id: ColumnType<string | null, string | null | undefined, string | null>;
+  signature: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface AuditSealedStreamTable {
@@ -570,19 +575,28 @@ export interface AllocationLineTable {
 }
 
 /** Failed sign-ins per e-mail address (migrations/0035). */
-export interface LoginThrottleTable {
-  email: string;
-  failures: Generated<number>;
-  first_failed_at: Generated<Date>;
+/** Failed sign-ins per key (migrations/0042): account '' is any account, address '' any address. */
+export interface LoginFailureTable {
+  account: string;
+  address: string;
+  failures: ColumnType<string, string | number, string | number>;
   last_failed_at: Generated<Date>;
-  locked_until: Date | null;
+  wait_until: Date | null;
+}
+
+/** Addresses an account signed in from (kept 90 days): there only that address's own failures make its owner wait. */
+export interface LoginKnownAddressTable {
+  account: string;
+  address: string;
+  last_signed_in_at: Generated<Date>;
 }
 
 export interface Database {
   institutions: InstitutionTable;
   users: UserTable;
   auth_tokens: AuthTokenTable;
-  login_throttle: LoginThrottleTable;
+  login_failures: LoginFailureTable;
+  login_known_addresses: LoginKnownAddressTable;
   audit_streams: AuditStreamTable;
   audit_events: AuditEventTable;
   audit_seals: AuditSealTable;

@@ -10,6 +10,39 @@ export type Executor = DB | Tx;
 const RETRYABLE = new Set(['40001', '40P01']);
 
 /**
+ * What runs once a transaction is over: counters (metrics.ts) must count what
+ * committed, not what a rolled-back or retried attempt did. Only for such
+ * bookkeeping; a hook never changes the outcome and its errors are ignored.
+ */
+export interface TransactionHooks {
+  /** The database the transaction runs on, so a per-database observer can be found. */
+  readonly db: DB;
+  /** fn runs after the transaction committed; never after a rollback or an attempt that is retried. */
+  afterCommit(fn: () => void): void;
+  /** fn runs once the transaction is over for good, committed or failed; not after an attempt that is retried. */
+  afterEnd(fn: () => void): void;
+}
+
+const hooks = new WeakMap<Tx, { db: DB; commit: Array<() => void>; end: Array<() => void> }>();
+
+/** The hooks of a transaction inTransaction opened; undefined for any other (migrations, backups). */
+export function transactionHooks(tx: Tx): TransactionHooks | undefined {
+  const entry = hooks.get(tx);
+  if (!entry) return undefined;
+  return { db: entry.db, afterCommit: (fn) => void entry.commit.push(fn), afterEnd: (fn) => void entry.end.push(fn) };
+}
+
+function runHooks(fns: Array<() => void>): void {
+  for (const fn of fns) {
+    try {
+      fn();
+    } catch {
+      // Bookkeeping only: the transaction's outcome stands.
+    }
+  }
+}
+
+/**
  * Runs fn in a transaction, retrying serialization failures and deadlocks
  * (SQLSTATE 40001, 40P01) a few times with jitter.
  */
@@ -20,11 +53,20 @@ export async function inTransaction<T>(
 ): Promise<T> {
   const attempts = options.attempts ?? 5;
   for (let attempt = 1; ; attempt++) {
+    const entry = { db, commit: [] as Array<() => void>, end: [] as Array<() => void> };
     try {
       const builder = options.isolation ? db.transaction().setIsolationLevel(options.isolation) : db.transaction();
-      return await builder.execute(fn);
+      const result = await builder.execute((tx) => {
+        hooks.set(tx, entry);
+        return fn(tx);
+      });
+      runHooks([...entry.commit, ...entry.end]);
+      return result;
     } catch (error) {
-      if (attempt >= attempts || !RETRYABLE.has(sqlState(error) ?? '')) throw error;
+      if (attempt >= attempts || !RETRYABLE.has(sqlState(error) ?? '')) {
+        runHooks(entry.end);
+        throw error;
+      }
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
     }
   }

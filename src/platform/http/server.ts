@@ -20,6 +20,7 @@ import {
 import type { Actor } from '../../core/actor.js';
 import { DomainError, type FieldError } from '../../core/errors.js';
 import type { Logger } from '../logger.js';
+import { bearerMatches, type Metrics } from '../metrics.js';
 import { sqlState } from '../db/tx.js';
 import { internalProblem, problemFromDomainError, type Problem } from './problem.js';
 
@@ -30,6 +31,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The route answers without sign-in (login, setup). Every other /api/v1 route needs a credential. */
     public?: boolean;
+    /** The caller is never looked up (health probes, /metrics): these answer when the database does not. */
+    anonymous?: boolean;
   }
 }
 
@@ -47,6 +50,12 @@ export interface HttpServerOptions {
   /** Registered at the root (static web app, fallbacks). */
   root?: Array<(app: FastifyInstance) => Promise<void>>;
   bodyLimit?: number;
+  /** Fastify's trustProxy (SAMPLEBANK_TRUST_PROXY): whom to believe X-Forwarded-For from, so request.ip (and the login rate limit) is the client's. */
+  trustProxy?: boolean | number | string[];
+  /** Every request's duration is observed here; GET /metrics serves it when metricsToken is set. */
+  metrics?: Metrics;
+  /** Bearer token GET /metrics requires on this port; without it /metrics answers 404 here (off, or served on the metrics port). */
+  metricsToken?: string | undefined;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
@@ -59,7 +68,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : crypto.randomUUID();
     },
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
-    trustProxy: false,
+    trustProxy: trustProxyOption(options.trustProxy ?? false),
     ajv: { customOptions: { coerceTypes: false } },
     routerOptions: { maxParamLength: 200 },
   });
@@ -77,6 +86,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
   });
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (request.routeOptions.config?.anonymous === true) return;
     request.actor = await options.authenticate(request);
     if (request.actor) request.actor = { ...request.actor, requestId: request.id };
     // Sign-in first: an anonymous caller learns nothing about an API route, not even how its input is checked.
@@ -127,8 +137,30 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     });
   });
 
+  const metrics = options.metrics;
+  // The route pattern, never the raw URL (one series per route, not per sample id).
+  if (metrics) {
+    app.addHook('onResponse', async (request, reply) => {
+      metrics.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    });
+  }
+  // Without a token /metrics is off on this port (a metrics port may serve it instead): a 404, never the web app's page.
+  const token = options.metricsToken;
+  app.get('/metrics', { schema: { hide: true }, config: { anonymous: true } }, async (request, reply) => {
+    if (!metrics || token === undefined) return reply.callNotFound();
+    if (!bearerMatches(request.headers.authorization, token)) {
+      reply.header('www-authenticate', 'Bearer realm="metrics"');
+      throw new DomainError('unauthenticated', 'Send the metrics token (Authorization: Bearer …, SAMPLEBANK_METRICS_TOKEN)');
+    }
+    const text = await metrics.render();
+    return reply.type(metrics.contentType).header('cache-control', 'no-store').send(text);
+  });
+
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  app.get('/api/health', { schema: { hide: true } }, async (_request, reply) => {
+  // Liveness: the event loop answers. Never touches the database, so a database outage does not get the process restarted.
+  app.get('/api/health/live', { schema: { hide: true }, config: { anonymous: true } }, async () => ({ status: 'ok' }));
+  // Readiness: the database answers select 1. While the server closes, Fastify answers every request 503 (return503OnClosing).
+  app.get('/api/health', { schema: { hide: true }, config: { anonymous: true } }, async (_request, reply) => {
     try {
       await options.health();
       return { status: 'ok' };
@@ -140,6 +172,18 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
   for (const plugin of options.api) await app.register(plugin, { prefix: '/api/v1' });
   for (const plugin of options.root ?? []) await app.register(plugin);
   return app;
+}
+
+/**
+ * Fastify takes false, true and addresses as they are, but treats a hop count
+ * as "trust nobody" (a direct client could claim any number of hops). A count
+ * is what the operator asked for, so it keeps its usual meaning: the n nearest
+ * hops are proxies. Addresses are the safer setting where the server can also
+ * be reached without going through the proxies.
+ */
+function trustProxyOption(value: boolean | number | string[]): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof value !== 'number') return value;
+  return (_address, hop) => hop < value;
 }
 
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {

@@ -1765,6 +1765,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/audit/anchor": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The newest seal, signed, with the public key: keep it outside the database to prove later that the trail was not rewritten (auditor, admin) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            createdAt: string;
+                            /** @description events in the trail when the anchor was taken */
+                            events: number;
+                            /** @enum {string} */
+                            format: "samplebank-audit-anchor/1";
+                            keyId: string;
+                            /** @description the signing key, PEM (SPKI) */
+                            publicKey: string;
+                            seal: {
+                                hash: string;
+                                sealedAt: string;
+                                seq: string;
+                            };
+                            /** @description Ed25519 signature of the seal hash, base64 */
+                            signature: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit/events": {
         parameters: {
             query?: never;
@@ -1855,6 +1907,11 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            anchor?: {
+                                /** @description the trail still holds exactly the seal the anchor names */
+                                ok: boolean;
+                                seq: number;
+                            };
                             events: number;
                             firstBad?: {
                                 /** @description null when the event is missing */
@@ -1868,13 +1925,90 @@ export interface paths {
                             head: string;
                             ok: boolean;
                             seals: number;
+                            signatures?: {
+                                /** @description ids of the keys that signed them */
+                                keys: string[];
+                                /** @description seals signed by a key this server trusts */
+                                signed: number;
+                                /** @description seals from before seals were signed (only ever before the first signed one) */
+                                unsigned: number;
+                            };
                         };
                     };
                 };
             };
         };
         put?: never;
-        post?: never;
+        /** Verify the whole audit trail against an anchor kept outside the database: it must still hold the anchored seal, unchanged (auditor, admin) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        anchor: {
+                            createdAt: string;
+                            /** @description events in the trail when the anchor was taken */
+                            events: number;
+                            /** @enum {string} */
+                            format: "samplebank-audit-anchor/1";
+                            keyId: string;
+                            /** @description the signing key, PEM (SPKI) */
+                            publicKey: string;
+                            seal: {
+                                hash: string;
+                                sealedAt: string;
+                                seq: string;
+                            };
+                            /** @description Ed25519 signature of the seal hash, base64 */
+                            signature: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            anchor?: {
+                                /** @description the trail still holds exactly the seal the anchor names */
+                                ok: boolean;
+                                seq: number;
+                            };
+                            events: number;
+                            firstBad?: {
+                                /** @description null when the event is missing */
+                                eventId: string | null;
+                                reason: string;
+                                seq: number;
+                                /** @description "#seals" when the seal chain itself is broken */
+                                stream: string;
+                            };
+                            /** @description hash of the latest seal; keep it elsewhere to pin the history */
+                            head: string;
+                            ok: boolean;
+                            seals: number;
+                            signatures?: {
+                                /** @description ids of the keys that signed them */
+                                keys: string[];
+                                /** @description seals signed by a key this server trusts */
+                                signed: number;
+                                /** @description seals from before seals were signed (only ever before the first signed one) */
+                                unsigned: number;
+                            };
+                        };
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -2011,7 +2145,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Create an API token (shown once) */
+        /** Create an API token (shown once); it expires after expiresInDays (default 90, at most 365) */
         post: {
             parameters: {
                 query?: never;
@@ -2022,6 +2156,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description Days until the token stops working; the server's default when left out */
                         expiresInDays?: number;
                         name: string;
                     };
@@ -2037,7 +2172,8 @@ export interface paths {
                         "application/json": {
                             /** Format: date-time */
                             createdAt: string;
-                            expiresAt: string | null;
+                            /** Format: date-time */
+                            expiresAt: string;
                             /** Format: uuid */
                             id: string;
                             name: string;
@@ -6174,7 +6310,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Change your password */
+        /** Change your password; ends every other session and API token of yours (the one used for this request stays) */
         post: {
             parameters: {
                 query?: never;

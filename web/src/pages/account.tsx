@@ -84,7 +84,7 @@ function Tokens() {
   const [name, setName] = useState('');
   const [days, setDays] = useState('');
   const [error, setError] = useState<ApiError | null>(null);
-  const [created, setCreated] = useState<{ name: string; token: string } | null>(null);
+  const [created, setCreated] = useState<{ name: string; token: string; expiresAt: string } | null>(null);
   const [copied, setCopied] = useState(false);
 
   async function create(event: FormEvent) {
@@ -93,7 +93,7 @@ function Tokens() {
     setCopied(false);
     try {
       const token = await api.post('/api/v1/auth/tokens', { body: { name, ...(days.trim() ? { expiresInDays: Number(days) } : {}) } });
-      setCreated({ name: token.name, token: token.token });
+      setCreated({ name: token.name, token: token.token, expiresAt: token.expiresAt });
       setName('');
       setDays('');
       toast(t('account.created'));
@@ -129,6 +129,10 @@ function Tokens() {
         <div className="secret" role="status">
           <p>
             <strong>{created.name}</strong>: {t('account.shownOnce')}
+          </p>
+          {/* Left empty, the days field gives the server's default: say when that is. */}
+          <p>
+            {t('account.expiresAt')}: <DateTime value={created.expiresAt} />
           </p>
           <div className="secret-row">
             <code data-testid="new-token">{created.token}</code>

@@ -2,10 +2,13 @@
  * Export of a collection's samples as CSV or XLSX, streamed page by page so a
  * collection of any size leaves memory flat. Quantities are written as exact
  * decimal text (a text cell in XLSX), never as a number a spreadsheet might round.
+ * No cell ever becomes a formula: CSV cells go through the shared neutralising
+ * encoder (core/csv.ts), XLSX cells are written as string cells.
  */
 import type { Writable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import type { Actor } from '../../../core/actor.js';
+import { csvLine, type CsvColumn } from '../../../core/csv.js';
 import { notFound } from '../../../core/errors.js';
 import { authorize } from '../../../core/policy.js';
 import { formatQuantity } from '../../../core/quantity.js';
@@ -20,6 +23,12 @@ export const exportColumns = ['identifier', 'kind', 'quantity', 'unit', 'state',
 export interface ExportTable {
   collection: { id: string; code: string; unit: string; scale: number };
   header: string[];
+  /**
+   * Header names of the columns whose every cell the product formats itself as
+   * a decimal (a quantity, a count): in CSV a negative figure there stays a
+   * number. Every other column may hold user text and is neutralised in full.
+   */
+  numeric?: readonly string[];
   rows: AsyncGenerator<string[]>;
 }
 
@@ -58,7 +67,8 @@ export function createExportService(db: DB) {
         after = page.at(-1)!.identifier;
       }
     }
-    return { collection, header, rows: rows() };
+    // Only the fixed quantity column: an attribute of that name was renamed above, and attributes are user text.
+    return { collection, header, numeric: ['quantity'], rows: rows() };
   }
 
   return {
@@ -71,8 +81,10 @@ export function createExportService(db: DB) {
   };
 }
 
-export function writeTable({ header, rows }: ExportTable, format: ExportFormat, out: Writable): Promise<{ samples: number }> {
-  return format === 'csv' ? writeCsv(header, rows, out) : writeXlsx(header, rows, out);
+export function writeTable({ header, numeric = [], rows }: ExportTable, format: ExportFormat, out: Writable): Promise<{ samples: number }> {
+  // The first column of a name is the product's; a later one of the same name (an attribute) stays text.
+  const columns = header.map((name, i): CsvColumn => (numeric.includes(name) && header.indexOf(name) === i ? 'number' : 'text'));
+  return format === 'csv' ? writeCsv(header, columns, rows, out) : writeXlsx(header, rows, out);
 }
 
 function textOf(value: unknown): string {
@@ -96,11 +108,7 @@ function locationPaths(rows: Array<{ id: string; parent_id: string | null; code:
   return paths;
 }
 
-export function csvLine(cells: string[]): string {
-  return cells.map((c) => (/[",\r\n]|^\s|\s$/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(',') + '\r\n';
-}
-
-async function writeCsv(header: string[], rows: AsyncGenerator<string[]>, out: Writable): Promise<{ samples: number }> {
+async function writeCsv(header: string[], columns: CsvColumn[], rows: AsyncGenerator<string[]>, out: Writable): Promise<{ samples: number }> {
   let samples = 0;
   const send = async (text: string): Promise<void> => {
     if (!out.write(text)) await new Promise((resolve) => out.once('drain', resolve));
@@ -108,7 +116,7 @@ async function writeCsv(header: string[], rows: AsyncGenerator<string[]>, out: W
   await send(csvLine(header));
   let chunk = '';
   for await (const row of rows) {
-    chunk += csvLine(row);
+    chunk += csvLine(row, columns);
     samples++;
     if (chunk.length > 64 * 1024) {
       await send(chunk);
@@ -119,13 +127,19 @@ async function writeCsv(header: string[], rows: AsyncGenerator<string[]>, out: W
   return { samples };
 }
 
+/**
+ * Every cell is a JavaScript string, which exceljs writes as a string cell
+ * (`t="str"` with a value and no `<f>`), so `=HYPERLINK(…)` stays the text it
+ * is and the value round-trips exactly. exceljs makes a formula only of an
+ * object with a `formula` member: String() makes sure none ever reaches it.
+ */
 async function writeXlsx(header: string[], rows: AsyncGenerator<string[]>, out: Writable): Promise<{ samples: number }> {
   const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useSharedStrings: false, useStyles: false });
   const sheet = workbook.addWorksheet('samples');
-  sheet.addRow(header).commit();
+  sheet.addRow(header.map(String)).commit();
   let samples = 0;
   for await (const row of rows) {
-    sheet.addRow(row).commit();
+    sheet.addRow(row.map(String)).commit();
     samples++;
   }
   sheet.commit();

@@ -34,7 +34,7 @@ async function deployment(tmp: string, name: string): Promise<Deployment> {
   }
   return {
     env,
-    open: () => compose({ config: loadConfig({ ...env, LOG_LEVEL: 'silent' }), logger: createLogger('silent') }),
+    open: () => compose({ config: loadConfig({ SAMPLEBANK_AUDIT_KEY_FILE: process.env.SAMPLEBANK_AUDIT_KEY_FILE, ...env, LOG_LEVEL: 'silent' }), logger: createLogger('silent') }),
     drop,
   };
 }

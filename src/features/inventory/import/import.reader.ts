@@ -2,13 +2,15 @@
  * Reads a CSV or XLSX file as a stream of rows of text, never holding the file
  * in memory. Every cell becomes a string: an XLSX number becomes the shortest
  * decimal that reads back as the same double (what the person typed), so a
- * quantity is still parsed exactly from text afterwards.
+ * quantity is still parsed exactly from text afterwards. An XLSX is read by
+ * the bounded reader of platform/xlsx, which refuses a zip bomb with a
+ * payload-too-large problem on the field "file".
  */
 import fs from 'node:fs';
-import { Transform, type Stream } from 'node:stream';
+import { Transform } from 'node:stream';
 import { parse } from 'csv-parse';
-import ExcelJS from 'exceljs';
 import { DomainError } from '../../../core/errors.js';
+import { inspectXlsx, readXlsxRows, XLSX_LIMITS, XlsxLimitError } from '../../../platform/xlsx/workbook.js';
 
 export type FileFormat = 'csv' | 'xlsx';
 
@@ -36,15 +38,7 @@ export interface ByteCounter {
 }
 
 export async function openRows(file: string, format: FileFormat, counter: ByteCounter = { bytes: 0 }): Promise<RowSource> {
-  const input = fs.createReadStream(file).pipe(
-    new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        counter.bytes += chunk.length;
-        callback(null, chunk);
-      },
-    }),
-  );
-  const rows = format === 'csv' ? csvRows(input) : xlsxRows(input);
+  const rows = format === 'csv' ? csvRows(counted(file, counter)) : xlsxRows(file, counter);
   const first = await rows.next();
   if (first.done) {
     await rows.return(undefined);
@@ -54,6 +48,17 @@ export async function openRows(file: string, format: FileFormat, counter: ByteCo
 }
 
 async function* emptyRows(): AsyncGenerator<SheetRow> {}
+
+function counted(file: string, counter: ByteCounter): NodeJS.ReadableStream {
+  return fs.createReadStream(file).pipe(
+    new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        counter.bytes += chunk.length;
+        callback(null, chunk);
+      },
+    }),
+  );
+}
 
 async function* csvRows(input: NodeJS.ReadableStream): AsyncGenerator<SheetRow> {
   const parser = input.pipe(parse({ bom: true, relax_column_count: true, skip_empty_lines: true }));
@@ -74,60 +79,38 @@ function unreadable(kind: string, error: unknown, row: number): DomainError {
   return new DomainError('validation-failed', message, { errors: [{ field: 'file', message }] });
 }
 
-async function* xlsxRows(input: NodeJS.ReadableStream): AsyncGenerator<SheetRow> {
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(input as unknown as Stream, {
-    worksheets: 'emit',
-    sharedStrings: 'cache',
-    hyperlinks: 'ignore',
-    styles: 'ignore',
-  });
+async function* xlsxRows(file: string, counter: ByteCounter): AsyncGenerator<SheetRow> {
   let headerAt: number | undefined;
   let last = 0;
   try {
-    for await (const sheet of reader) {
-      for await (const row of sheet) {
-        const values = (row.values as unknown[]).slice(1).map(cellText);
-        if (values.every((v) => v === '')) continue;
-        headerAt ??= row.number;
-        last = row.number - headerAt;
-        yield { row: last, cells: values };
-      }
-      // Only the first worksheet holds the samples.
-      break;
+    for await (const row of readXlsxRows(file, XLSX_LIMITS, (bytes) => (counter.bytes += bytes))) {
+      if (row.cells.every((v) => v === '')) continue;
+      headerAt ??= row.number;
+      last = row.number - headerAt;
+      yield { row: last, cells: row.cells };
     }
   } catch (error) {
     if (error instanceof DomainError) throw error;
+    if (error instanceof XlsxLimitError) throw tooLarge(error);
     throw unreadable('XLSX', error, last + 1);
   }
 }
 
-export function cellText(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number') return numberText(value);
-  if (typeof value === 'boolean') return value ? 'true' : 'false';
-  if (value instanceof Date) return value.toISOString();
-  if (typeof value === 'object') {
-    const v = value as { richText?: Array<{ text: string }>; text?: unknown; result?: unknown; error?: string };
-    if (v.richText) return v.richText.map((part) => part.text).join('');
-    if ('result' in v) return cellText(v.result);
-    if (v.text !== undefined) return cellText(v.text);
-    if (v.error) return v.error;
-  }
-  return String(value);
+/** A spreadsheet beyond the reader's limits (a zip bomb, or just too big): refused before it costs memory. */
+function tooLarge(error: XlsxLimitError): DomainError {
+  return new DomainError('payload-too-large', error.message, { errors: [{ field: 'file', message: error.message }], extensions: { limit: error.limit } });
 }
 
-/** Plain decimal text, never exponent form (1e-7 becomes "0.0000001"). */
-function numberText(value: number): string {
-  const text = String(value);
-  if (!/e/i.test(text)) return text;
-  const [mantissa, exponentText] = text.toLowerCase().split('e') as [string, string];
-  const exponent = Number(exponentText);
-  const negative = mantissa.startsWith('-');
-  const [whole, fraction = ''] = mantissa.replace('-', '').split('.') as [string, string?];
-  const digits = whole + fraction;
-  const point = whole.length + exponent;
-  const body =
-    point <= 0 ? `0.${'0'.repeat(-point)}${digits}` : point >= digits.length ? digits + '0'.repeat(point - digits.length) : `${digits.slice(0, point)}.${digits.slice(point)}`;
-  return (negative ? '-' : '') + body;
+/**
+ * Checks what an .xlsx declares about itself against the limits, inflating
+ * only its small index parts, so an oversized file is refused before a job
+ * starts. A file that cannot be read at all is left for the import to report.
+ */
+export async function checkSpreadsheet(file: string, format: FileFormat): Promise<void> {
+  if (format !== 'xlsx') return;
+  try {
+    await inspectXlsx(file, XLSX_LIMITS);
+  } catch (error) {
+    if (error instanceof XlsxLimitError) throw tooLarge(error);
+  }
 }

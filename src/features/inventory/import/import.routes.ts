@@ -88,7 +88,9 @@ async function receive(request: FastifyRequest): Promise<Upload> {
         }
         const file = path.join(os.tmpdir(), `samplebank-import-${crypto.randomUUID()}.${format}`);
         saved = { file, format };
-        await pipeline(part.file, fs.createWriteStream(file));
+        // The upload is the bank's inventory: readable by this user only (0600, whatever the umask), in a new
+        // file ('wx' never reuses or follows something already at that path in a shared temp directory).
+        await pipeline(part.file, fs.createWriteStream(file, { flags: 'wx', mode: 0o600 }));
       } else {
         fields[part.fieldname] = String(part.value);
       }

@@ -16,7 +16,7 @@ import type { DB } from '../../../platform/db/database.js';
 import { inTransaction, isUniqueViolation } from '../../../platform/db/tx.js';
 import type { JobHandle, JobRunner } from '../../../platform/jobs.js';
 import { auditRepository } from '../../audit/audit.repository.js';
-import { formatOf, openRows, type ByteCounter, type FileFormat } from './import.reader.js';
+import { checkSpreadsheet, formatOf, openRows, type ByteCounter, type FileFormat } from './import.reader.js';
 import { importRepository, type CollectionRow, type ImportBatch, type PreparedBatch } from './import.repository.js';
 import { layoutOf, parseRow, type Layout, type Mapping, type ParsedRow, type RowError, type RowRules } from './import.rows.js';
 
@@ -79,6 +79,8 @@ export function createImportService(db: DB, jobs: JobRunner) {
     if (!format) throw invalid('file', 'must be a .csv or .xlsx file');
     const collection = await importRepository.findCollection(db, input.collection);
     if (!collection) throw notFound(`The collection ${input.collection.code ?? input.collection.id ?? ''}`.trim(), input.collection.code ? 'collection' : 'collectionId');
+    // A spreadsheet that declares more than the reader accepts is refused now (413 over HTTP), not in the job.
+    await checkSpreadsheet(input.file, format);
     return { collection, format };
   }
 
